@@ -1,0 +1,36 @@
+# k8s-mcp: every developer and CI entry point. `make test` is exactly what CI runs.
+SHELL := /bin/bash
+UV ?= uv
+PYTEST_ARGS ?=
+export KUBECONFIG_TEST := $(CURDIR)/.cluster/kubeconfig
+
+.PHONY: run test lint unit integration cluster-up cluster-down sync clean
+
+sync:
+	$(UV) sync --frozen
+
+run: sync
+	@./rig/run.sh
+
+lint: sync
+	$(UV) run ruff check app tests bench
+	$(UV) run ruff format --check app tests bench
+	$(UV) run mypy
+	$(UV) run lint-imports
+
+unit: sync
+	$(UV) run pytest tests/unit -q $(PYTEST_ARGS)
+
+integration: sync cluster-up
+	K8S_MCP_TEST_KUBECONFIG=$(KUBECONFIG_TEST) $(UV) run pytest tests/integration -q $(PYTEST_ARGS)
+
+test: lint unit integration
+
+cluster-up:
+	./rig/cluster.sh up
+
+cluster-down:
+	./rig/cluster.sh down
+
+clean: cluster-down
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

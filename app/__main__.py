@@ -1,0 +1,43 @@
+"""Command line entry: settings -> logging -> uvicorn (HTTP) or stdio."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import anyio
+import uvicorn
+
+from app.config import load_settings
+from app.errors import ConfigError
+from app.observability import configure_logging
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        settings = load_settings(argv)
+    except ConfigError as e:
+        print(f"k8s-mcp: {e}", file=sys.stderr)  # noqa: T201 - before logging exists
+        return 2
+    configure_logging(settings.log_level)
+    from app.server import assemble, create_app
+
+    if settings.transport == "stdio":
+        parts = assemble(settings)
+        anyio.run(parts.mcp.run_stdio_async)
+        return 0
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        lifespan="on",
+    )
+    logging.getLogger("k8s_mcp.server").info("exited")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

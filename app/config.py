@@ -1,0 +1,241 @@
+"""One frozen Settings object, built once at start from CLI > env > config file (YAML) > defaults.
+
+Every setting is declared once, as a field of ``Settings`` with its description and environment
+variable; the CLI (``k8s-mcp --help``), the env lookup and the config-file keys are all derived from
+that declaration, so they cannot drift apart. A bad value stops the start with one line that names
+the setting and its env var.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.errors import ConfigError
+
+DEFAULT_ALLOWED_HOSTS = (
+    "localhost",
+    "127.0.0.1",
+    "[::1]",
+    "k8s-mcp",
+    "host.docker.internal",
+    "*.svc",
+    "*.svc.cluster.local",
+)
+DEFAULT_ALLOWED_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "https://localhost:*")
+
+
+def _env(name: str) -> dict[str, Any]:
+    return {"env": name}
+
+
+class Settings(BaseModel):
+    """Everything the server can be told. Field order is the order of ``--help``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field("0.0.0.0", description="Address to listen on", json_schema_extra=_env("K8S_MCP_HOST"))
+    port: int = Field(8008, ge=1, le=65535, description="Port to listen on", json_schema_extra=_env("MCP_PORT"))
+    transport: Literal["http", "stdio"] = Field(
+        "http",
+        description="http: streamable HTTP on /mcp; stdio: for desktop clients that launch the server",
+        json_schema_extra=_env("K8S_MCP_TRANSPORT"),
+    )
+    kubeconfig: str | None = Field(
+        None,
+        description="Kubeconfig file (default ~/.kube/config; in-cluster service account when absent)",
+        json_schema_extra=_env("KUBECONFIG"),
+    )
+    context: str | None = Field(
+        None,
+        description="Default kubeconfig context (default: the file's current-context)",
+        json_schema_extra=_env("K8S_MCP_CONTEXT"),
+    )
+    in_cluster: Literal["auto", "true", "false"] = Field(
+        "auto",
+        description="Use the pod's service account: auto = when KUBERNETES_SERVICE_HOST is set and no "
+        "kubeconfig file exists",
+        json_schema_extra=_env("K8S_MCP_IN_CLUSTER"),
+    )
+    read_only: bool = Field(
+        False,
+        description="Expose only read tools; refuse every mutating API verb",
+        json_schema_extra=_env("K8S_MCP_READ_ONLY"),
+    )
+    enable_destructive_operations: bool = Field(
+        False,
+        description="Allow deletes, exec and other destructive tools",
+        json_schema_extra=_env("K8S_ENABLE_DESTRUCTIVE_OPERATIONS"),
+    )
+    stateless: bool = Field(
+        False,
+        description="Legacy (2025) clients get no Mcp-Session-Id; every request stands alone",
+        json_schema_extra=_env("K8S_MCP_STATELESS"),
+    )
+    json_response: bool = Field(
+        False,
+        description="Answer POSTs with one JSON body instead of an SSE stream",
+        json_schema_extra=_env("K8S_MCP_JSON_RESPONSE"),
+    )
+    allowed_hosts: tuple[str, ...] = Field(
+        DEFAULT_ALLOWED_HOSTS,
+        description="Host header patterns accepted on /mcp (comma list; '*' wildcards; '*' alone = any)",
+        json_schema_extra=_env("K8S_MCP_ALLOWED_HOSTS"),
+    )
+    allowed_origins: tuple[str, ...] = Field(
+        DEFAULT_ALLOWED_ORIGINS,
+        description="Origin header patterns accepted on /mcp (comma list; a missing Origin is accepted)",
+        json_schema_extra=_env("K8S_MCP_ALLOWED_ORIGINS"),
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level", json_schema_extra=_env("K8S_MCP_LOG_LEVEL")
+    )
+    api_timeout: float = Field(
+        20.0,
+        gt=0,
+        le=600,
+        description="Seconds before a Kubernetes API call is abandoned",
+        json_schema_extra=_env("K8S_MCP_API_TIMEOUT"),
+    )
+    output_max_chars: int = Field(
+        20_000,
+        ge=1000,
+        description="Cap on the text of one tool result; the rest is announced, not dropped",
+        json_schema_extra=_env("K8S_MCP_OUTPUT_MAX_CHARS"),
+    )
+    list_limit: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        description="Items fetched per list call (the rest via the continue token)",
+        json_schema_extra=_env("K8S_MCP_LIST_LIMIT"),
+    )
+    readiness_cache_seconds: float = Field(
+        3.0,
+        ge=0,
+        description="How long /readyz reuses its last cluster check",
+        json_schema_extra=_env("K8S_MCP_READINESS_CACHE_SECONDS"),
+    )
+    session_idle_timeout: float = Field(
+        1800,
+        gt=0,
+        description="Seconds before an idle legacy session is closed",
+        json_schema_extra=_env("K8S_MCP_SESSION_IDLE_TIMEOUT"),
+    )
+    max_sessions: int = Field(
+        10_000,
+        ge=1,
+        description="Open legacy sessions before new ones get 503",
+        json_schema_extra=_env("K8S_MCP_MAX_SESSIONS"),
+    )
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=1024,
+        description="Largest accepted request body (413 above)",
+        json_schema_extra=_env("K8S_MCP_MAX_BODY_BYTES"),
+    )
+
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _split_comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("in_cluster", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return value.lower() if isinstance(value, str) else value
+
+
+def env_name(field: str) -> str:
+    extra = Settings.model_fields[field].json_schema_extra
+    assert isinstance(extra, dict)
+    return str(extra["env"])
+
+
+def _flag(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI: one flag per setting, each help line naming its env var and default."""
+    parser = argparse.ArgumentParser(
+        prog="k8s-mcp",
+        description="Kubernetes MCP server. Precedence: command line > environment > --config file > defaults.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=os.environ.get("K8S_MCP_CONFIG"),
+        help="YAML file whose keys are the setting names below, e.g. 'port: 8008' [env K8S_MCP_CONFIG]",
+    )
+    for name, field in Settings.model_fields.items():
+        help_text = f"{field.description} [env {env_name(name)}; default {_show_default(field.default)}]"
+        if field.annotation is bool:
+            parser.add_argument(
+                _flag(name), dest=name, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
+        else:
+            parser.add_argument(_flag(name), dest=name, default=None, metavar=name.upper(), help=help_text)
+    return parser
+
+
+def _show_default(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return "unset" if value is None else str(value)
+
+
+def _read_config_file(path: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {path}: {e.strerror}") from e
+    except yaml.YAMLError as e:
+        raise ConfigError(f"config file {path} is not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must be a mapping of setting names to values")
+    normalised = {str(k).replace("-", "_"): v for k, v in data.items()}
+    unknown = sorted(set(normalised) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown setting {unknown[0]!r}")
+    return normalised
+
+
+def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Layer defaults < config file < environment < command line, then validate once."""
+    environ = os.environ if environ is None else environ
+    args = build_parser().parse_args(argv)
+    layered: dict[str, Any] = {}
+    if args.config:
+        layered.update(_read_config_file(args.config))
+    for name in Settings.model_fields:
+        value = environ.get(env_name(name))
+        if value not in (None, ""):
+            layered[name] = value
+    for name in Settings.model_fields:
+        value = getattr(args, name)
+        if value is not None:
+            layered[name] = value
+    try:
+        return Settings(**layered)
+    except ValidationError as e:
+        error = e.errors()[0]
+        key = str(error["loc"][0]) if error["loc"] else "?"
+        where = f" ({env_name(key)})" if key in Settings.model_fields else ""
+        raise ConfigError(f"invalid setting {key}{where}: {error['msg']}") from e

@@ -1,0 +1,151 @@
+"""The one choke point for every Kubernetes API call.
+
+Every request, whatever tool makes it, passes through ``Kube.request``: the policy check on the verb,
+the choice of context, the offload to a worker thread with a timeout, the translation of failures
+into our exception tree, the metrics and the log line carrying the correlation id. Responses stay
+raw JSON (no model objects) because that is what the renderers want and it is the fast path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import anyio
+import urllib3
+from kubernetes.client.exceptions import ApiException
+
+from app import errors
+from app.config import Settings
+from app.kube import errors as kube_errors
+from app.kube.contexts import ContextInfo, Contexts
+from app.observability import Metrics
+from app.policy import Policy
+
+log = logging.getLogger("k8s_mcp.kube")
+
+JSON = "application/json"
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+    content_type: str
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class Kube:
+    """Async access to one or more clusters; thread-offloaded, timed, translated, counted."""
+
+    def __init__(self, settings: Settings, metrics: Metrics, policy: Policy) -> None:
+        self.settings = settings
+        self.contexts = Contexts(settings)
+        self._metrics = metrics
+        self._policy = policy
+        self._limiter = anyio.CapacityLimiter(32)
+
+    def context(self, name: str | None) -> ContextInfo:
+        return self.contexts.resolve(name)
+
+    def default_namespace(self, context: str | None) -> str:
+        return self.contexts.resolve(context).namespace
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        context: str | None = None,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        accept: str = JSON,
+        content_type: str | None = None,
+        timeout: float | None = None,
+    ) -> Response:
+        method = method.upper()
+        self._policy.check_verb(method, path)
+        ctx = await anyio.to_thread.run_sync(self.contexts.resolve, context, limiter=self._limiter)
+        client = await anyio.to_thread.run_sync(self.contexts.client, ctx, limiter=self._limiter)
+        seconds = timeout or self.settings.api_timeout
+        params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
+        headers = {"Accept": accept}
+        if body is not None:
+            headers["Content-Type"] = content_type or JSON
+        started = time.perf_counter()
+        status = "error"
+        try:
+            with anyio.fail_after(seconds + 2):
+                response = await anyio.to_thread.run_sync(
+                    partial(_send, client, method, path, params, headers, body, seconds),
+                    limiter=self._limiter,
+                    abandon_on_cancel=True,
+                )
+        except TimeoutError as e:
+            status = "timeout"
+            raise errors.Timeout(f"the API server did not answer within {seconds:g}s") from e
+        except (urllib3.exceptions.HTTPError, OSError, ApiException) as e:
+            status = "unreachable"
+            raise kube_errors.from_transport(e, client.configuration.host) from e
+        else:
+            status = str(response.status)
+            if response.status >= 400:
+                raise kube_errors.from_status(response.status, response.body, None)
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            self._metrics.kube_calls.labels(method, status).inc()
+            log.info(
+                "kube api call",
+                extra={
+                    "verb": method,
+                    "path": path,
+                    "status": status,
+                    "context": ctx.name,
+                    "duration_ms": round(elapsed * 1000, 1),
+                },
+            )
+
+    async def get_json(self, path: str, **kwargs: Any) -> Any:
+        return (await self.request("GET", path, **kwargs)).json()
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _send(
+    client: Any,
+    method: str,
+    path: str,
+    params: list[tuple[str, str]],
+    headers: dict[str, str],
+    body: Any,
+    seconds: float,
+) -> Response:
+    """Runs in a worker thread: serialize with auth, send, read the whole body."""
+    _, url, all_headers, payload, _ = client.param_serialize(
+        method,
+        path,
+        query_params=params,
+        header_params=headers,
+        body=body,
+        auth_settings=["BearerToken"],
+    )
+    raw = client.call_api(
+        method, url, header_params=all_headers, body=payload, _request_timeout=(min(5.0, seconds), seconds)
+    )
+    data = raw.read() or b""
+    return Response(raw.status, data, str(raw.headers.get("Content-Type", "")))

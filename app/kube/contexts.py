@@ -1,0 +1,163 @@
+"""Where the cluster credentials come from: a kubeconfig file (several contexts) or the pod's service account.
+
+Nothing here ever writes a kubeconfig: clients are built with ``persist_config=False`` and the
+per-session or per-call context is chosen by name, never by rewriting ``current-context``. When no
+credentials exist the server still starts; every call then fails with one line that says why.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubernetes.client import ApiClient, Configuration
+from kubernetes.config import ConfigException
+from kubernetes.config.incluster_config import SERVICE_TOKEN_FILENAME, InClusterConfigLoader
+from kubernetes.config.kube_config import list_kube_config_contexts, load_kube_config
+
+from app.config import Settings
+from app.errors import ToolInputError, Unavailable
+
+IN_CLUSTER = "in-cluster"
+SA_DIR = Path(SERVICE_TOKEN_FILENAME).parent
+
+
+@dataclass(frozen=True)
+class ContextInfo:
+    name: str
+    cluster: str
+    server: str
+    user: str
+    namespace: str
+    current: bool
+
+
+def _source(settings: Settings) -> tuple[str, str | None]:
+    """('kubeconfig', path) or ('in-cluster', None) or ('none', reason)."""
+    explicit = settings.kubeconfig
+    default = Path.home() / ".kube" / "config"
+    in_pod = bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+    if settings.in_cluster == "true":
+        return IN_CLUSTER, None
+    if explicit:
+        return "kubeconfig", explicit
+    if default.exists():
+        return "kubeconfig", str(default)
+    if settings.in_cluster == "auto" and in_pod:
+        return IN_CLUSTER, None
+    return "none", f"no kubeconfig at {default} and not running in a cluster (set KUBECONFIG)"
+
+
+class Contexts:
+    """Lazily loads credentials and keeps one ApiClient per context name."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._kind, self._where = _source(settings)
+        self._clients: dict[str, ApiClient] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def source(self) -> str:
+        if self._kind == "kubeconfig":
+            return f"kubeconfig {self._where}"
+        return self._kind if self._kind == IN_CLUSTER else f"none ({self._where})"
+
+    def list(self) -> list[ContextInfo]:
+        if self._kind == IN_CLUSTER:
+            return [
+                ContextInfo(
+                    IN_CLUSTER,
+                    IN_CLUSTER,
+                    self._in_cluster_server(),
+                    "serviceaccount",
+                    self._in_cluster_namespace(),
+                    True,
+                )
+            ]
+        if self._kind == "none":
+            raise Unavailable(f"no cluster configured: {self._where}")
+        try:
+            contexts, active = list_kube_config_contexts(self._where)
+        except (ConfigException, OSError) as e:
+            raise Unavailable(f"cannot read kubeconfig {self._where}: {e}") from e
+        clusters = self._cluster_servers()
+        current = self._settings.context or (active or {}).get("name")
+        out = []
+        for ctx in contexts:
+            body = ctx.get("context") or {}
+            cluster = str(body.get("cluster", ""))
+            out.append(
+                ContextInfo(
+                    name=str(ctx["name"]),
+                    cluster=cluster,
+                    server=clusters.get(cluster, ""),
+                    user=str(body.get("user", "")),
+                    namespace=str(body.get("namespace") or "default"),
+                    current=ctx["name"] == current,
+                )
+            )
+        return out
+
+    def _cluster_servers(self) -> dict[str, str]:
+        from kubernetes.config.kube_config import KubeConfigMerger
+
+        merged = KubeConfigMerger(self._where).config
+        return {str(c["name"]): str((c.get("cluster") or {}).get("server", "")) for c in merged["clusters"]}
+
+    def resolve(self, name: str | None) -> ContextInfo:
+        """The context a call runs against: the named one, else the configured default."""
+        contexts = self.list()
+        if name:
+            for ctx in contexts:
+                if ctx.name == name:
+                    return ctx
+            known = ", ".join(c.name for c in contexts)
+            raise ToolInputError(f"unknown context {name!r}; known contexts: {known}")
+        for ctx in contexts:
+            if ctx.current:
+                return ctx
+        if self._settings.context:
+            raise Unavailable(f"the configured context {self._settings.context!r} is not in the kubeconfig")
+        if contexts:
+            return contexts[0]
+        raise Unavailable(f"kubeconfig {self._where} has no contexts")
+
+    def client(self, ctx: ContextInfo) -> ApiClient:
+        with self._lock:
+            existing = self._clients.get(ctx.name)
+            if existing is not None:
+                return existing
+            configuration = Configuration()
+            configuration.connection_pool_maxsize = 64
+            configuration.retries = False
+            try:
+                if self._kind == IN_CLUSTER:
+                    InClusterConfigLoader(
+                        token_filename=str(SA_DIR / "token"), cert_filename=str(SA_DIR / "ca.crt")
+                    ).load_and_set(configuration)
+                else:
+                    load_kube_config(
+                        config_file=self._where,
+                        context=ctx.name,
+                        client_configuration=configuration,
+                        persist_config=False,
+                    )
+            except (ConfigException, OSError) as e:
+                raise Unavailable(f"cannot load credentials for context {ctx.name!r}: {e}") from e
+            created = ApiClient(configuration=configuration)
+            self._clients[ctx.name] = created
+            return created
+
+    def _in_cluster_server(self) -> str:
+        host = os.environ.get("KUBERNETES_SERVICE_HOST", "")
+        port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+        return f"https://{host}:{port}" if ":" not in host else f"https://[{host}]:{port}"
+
+    def _in_cluster_namespace(self) -> str:
+        try:
+            return (SA_DIR / "namespace").read_text(encoding="utf-8").strip() or "default"
+        except OSError:
+            return "default"

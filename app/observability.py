@@ -1,0 +1,91 @@
+"""JSON logs, the audit trail and Prometheus metrics: how an operator sees what the server does.
+
+A ``correlation_id`` (a context variable) is set per HTTP request by the transport and per tool call;
+every log line, audit line and Kubernetes API call made under it carries it, so one id ties the
+HTTP request, the MCP session, the tool call and the API calls together.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from pythonjsonlogger.json import JsonFormatter
+
+correlation_id: ContextVar[str] = ContextVar("correlation_id", default="-")
+session_id: ContextVar[str] = ContextVar("session_id", default="-")
+
+audit_log = logging.getLogger("k8s_mcp.audit")
+
+
+def new_correlation_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+class _ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.correlation_id = correlation_id.get()
+        record.session_id = session_id.get()
+        return True
+
+
+def configure_logging(level: str, stream: Any = None) -> None:
+    """One JSON object per line on stderr (stdout belongs to the stdio transport)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(_ContextFilter())
+    handler.setFormatter(
+        JsonFormatter(
+            "{asctime}{levelname}{name}{message}{correlation_id}{session_id}",
+            style="{",
+            rename_fields={"asctime": "timestamp", "levelname": "level", "name": "logger"},
+            datefmt="%Y-%m-%dT%H:%M:%S%z",
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # uvicorn's own access log would duplicate ours without the correlation id; keep its errors.
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True
+    # The SDK logs every request at INFO; keep the signal, lose the noise.
+    logging.getLogger("mcp").setLevel(max(logging.getLevelName(level), logging.WARNING))
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+class Metrics:
+    """The Prometheus series we expose on /metrics, in a registry of their own (one per app)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.tool_calls = Counter(
+            "k8s_mcp_tool_calls_total",
+            "Tool calls by tool and outcome",
+            ["tool", "outcome"],
+            registry=self.registry,
+        )
+        self.tool_latency = Histogram(
+            "k8s_mcp_tool_duration_seconds",
+            "Tool call latency",
+            ["tool"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.kube_calls = Counter(
+            "k8s_mcp_kube_api_calls_total",
+            "Kubernetes API calls by verb and HTTP status",
+            ["verb", "status"],
+            registry=self.registry,
+        )
+        self.inflight = Gauge("k8s_mcp_inflight_tool_calls", "Tool calls in progress", registry=self.registry)
+        self.open_sessions = Gauge("k8s_mcp_open_sessions", "Open MCP sessions (2025-era)", registry=self.registry)
+
+
+def audit(event: str, **fields: Any) -> None:
+    """One audit line; callers pass arguments already redacted."""
+    audit_log.info(event, extra={"audit": True, **fields})

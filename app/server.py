@@ -1,0 +1,92 @@
+"""create_app(settings): the Starlette application, its routes, middleware and lifespan.
+
+This is the one place where the parts meet: settings -> policy -> cluster gateway -> tool catalog
+-> MCP server -> HTTP app. Everything below receives what it needs from here; nothing is global.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from mcp.server.mcpserver import MCPServer
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+
+from app.config import Settings
+from app.kube.client import Kube
+from app.kube.discovery import Discovery
+from app.observability import Metrics
+from app.policy import Policy
+from app.tools.registry import Deps, exposed_specs
+from app.transport.guard import HostOriginGuard
+from app.transport.mcp_server import build_mcp, open_sessions, streamable_app
+from app.transport.ops import CorrelationMiddleware, OpsEndpoints, Readiness
+
+log = logging.getLogger("k8s_mcp.server")
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """The wired parts, for the HTTP app and for the stdio transport alike."""
+
+    settings: Settings
+    metrics: Metrics
+    kube: Kube
+    mcp: MCPServer
+
+
+def assemble(settings: Settings) -> Assembly:
+    metrics = Metrics()
+    policy = Policy(read_only=settings.read_only, allow_destructive=settings.enable_destructive_operations)
+    kube = Kube(settings, metrics, policy)
+    deps = Deps(kube=kube, discovery=Discovery(kube), settings=settings)
+    specs = exposed_specs(policy)
+    server = build_mcp(settings, specs, deps, metrics)
+    log.info(
+        "server assembled",
+        extra={
+            "tools": len(specs),
+            "cluster_source": kube.contexts.source,
+            "read_only": settings.read_only,
+            "destructive": settings.enable_destructive_operations,
+        },
+    )
+    return Assembly(settings, metrics, kube, server)
+
+
+def create_app(settings: Settings) -> Starlette:
+    parts = assemble(settings)
+    mcp_app = streamable_app(parts.mcp, settings)
+    parts.metrics.open_sessions.set_function(lambda: float(open_sessions(parts.mcp)))
+    ops = OpsEndpoints(Readiness(parts.kube, settings.readiness_cache_seconds), parts.metrics)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with parts.mcp.session_manager.run():
+            log.info(
+                "serving",
+                extra={
+                    "host": settings.host,
+                    "port": settings.port,
+                    "stateless": settings.stateless,
+                    "json_response": settings.json_response,
+                },
+            )
+            yield
+        log.info("stopped")
+
+    guarded = HostOriginGuard(mcp_app, hosts=settings.allowed_hosts, origins=settings.allowed_origins)
+    return Starlette(
+        routes=[
+            Route("/healthz", ops.healthz, methods=["GET"]),
+            Route("/readyz", ops.readyz, methods=["GET"]),
+            Route("/metrics", ops.metrics, methods=["GET"]),
+            Mount("/", app=guarded),
+        ],
+        middleware=[Middleware(CorrelationMiddleware)],
+        lifespan=lifespan,
+    )

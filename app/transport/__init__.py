@@ -1,0 +1,1 @@
+"""The only importers of ``mcp`` and ``starlette``: the MCP server, HTTP guards and operational endpoints."""

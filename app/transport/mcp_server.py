@@ -1,0 +1,65 @@
+"""Build the MCP server (tools from the registry) and its streamable-HTTP ASGI app.
+
+One /mcp endpoint serves both protocol eras: 2025 clients get an Mcp-Session-Id on initialize
+(404 for an unknown one, DELETE ends it), 2026-07-28 clients send self-contained requests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp
+
+from app.config import Settings
+from app.observability import Metrics
+from app.tools.registry import Deps, ToolSpec
+from app.transport.tools import register, validation_middleware
+
+INSTRUCTIONS = (
+    "Kubernetes tools. Lists come back as compact tables; pass 'continue' to page. Every tool takes an "
+    "optional 'context' to pick a cluster. Errors are one line: fix the argument it names and retry."
+)
+
+
+def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metrics: Metrics) -> MCPServer:
+    by_name = {s.name: s for s in specs}
+    server = MCPServer(
+        "k8s-mcp",
+        title="Kubernetes MCP server",
+        version=_version(),
+        instructions=INSTRUCTIONS,
+        middleware=[validation_middleware(by_name, deps, metrics)],
+        log_level=settings.log_level,
+    )
+    for spec in specs:
+        register(server, spec, deps, metrics)
+    return server
+
+
+def streamable_app(server: MCPServer, settings: Settings) -> ASGIApp:
+    # Host/Origin are checked by our own guard (wildcards); the SDK still checks Content-Type.
+    return server.streamable_http_app(
+        streamable_http_path="/mcp",
+        json_response=settings.json_response,
+        stateless_http=settings.stateless,
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        session_idle_timeout=settings.session_idle_timeout,
+        max_sessions=settings.max_sessions,
+        max_request_body_size=settings.max_body_bytes,
+    )
+
+
+def open_sessions(server: MCPServer) -> int:
+    manager = server.session_manager
+    return len(getattr(manager, "_server_instances", {}))
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("k8s-mcp")
+    except PackageNotFoundError:
+        return "0.0.0"

@@ -1,0 +1,98 @@
+"""Operational endpoints (/healthz, /readyz, /metrics) and the correlation-id middleware.
+
+/healthz answers from memory: the process is alive. /readyz asks the cluster, at most once per
+``readiness_cache_seconds``, and answers 503 with the reason when it cannot be reached, so a
+Deployment stops routing to a pod that cannot do its job without restarting it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import anyio
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import errors
+from app.kube.client import Kube
+from app.observability import Metrics, correlation_id, new_correlation_id
+
+CORRELATION_HEADER = "x-correlation-id"
+
+
+@dataclass
+class _Check:
+    at: float
+    ok: bool
+    reason: str
+
+
+class Readiness:
+    def __init__(self, kube: Kube, cache_seconds: float) -> None:
+        self._kube = kube
+        self._cache_seconds = cache_seconds
+        self._last: _Check | None = None
+        self._lock = anyio.Lock()
+
+    async def check(self) -> _Check:
+        async with self._lock:
+            now = time.monotonic()
+            if self._last and now - self._last.at < self._cache_seconds:
+                return self._last
+            try:
+                await self._kube.request("GET", "/readyz", timeout=3)
+                self._last = _Check(now, True, "cluster reachable")
+            except errors.K8sMcpError as e:
+                self._last = _Check(now, False, str(e))
+            return self._last
+
+
+class OpsEndpoints:
+    def __init__(self, readiness: Readiness, metrics: Metrics) -> None:
+        self._readiness = readiness
+        self._metrics = metrics
+
+    async def healthz(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(self, request: Request) -> Response:
+        check = await self._readiness.check()
+        return JSONResponse(
+            {"status": "ready" if check.ok else "not ready", "reason": check.reason},
+            status_code=200 if check.ok else 503,
+        )
+
+    async def metrics(self, request: Request) -> Response:
+        return PlainTextResponse(generate_latest(self._metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class CorrelationMiddleware:
+    """Give every HTTP request a correlation id (the client's X-Correlation-Id if it sent one),
+    visible to tool calls through the request headers and echoed in the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = MutableHeaders(scope=scope)
+        cid = headers.get(CORRELATION_HEADER) or new_correlation_id()
+        cid = cid[:64]
+        headers[CORRELATION_HEADER] = cid
+        token = correlation_id.set(cid)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = cid
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            correlation_id.reset(token)
