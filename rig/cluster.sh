@@ -31,7 +31,7 @@ write_config() {
   done
   mkdir -p "$DIR"
   # What `kubectl logs` returns for every kwok pod: a fixed, recognisable text.
-  seq 1 1000 | sed 's/^/k8s-mcp test log line /' > "$DIR/pod.log"
+  seq 1 1000 | sed 's/^/2026-01-01T00:00:00.000000000Z stdout F k8s-mcp test log line /' > "$DIR/pod.log"
   {
     cat <<EOF
 kind: KwokctlConfiguration
@@ -107,8 +107,8 @@ up() {
   log "dry run: checking that nothing would be downloaded"
   local plan
   plan="$("$BIN/kwokctl" --name "$NAME" -c "$DIR/kwok.yaml" --dry-run create cluster --kubeconfig "$KCFG" 2>&1)"
-  if grep -Eiq 'download|https?://[^ ]*\.(tar\.gz|tgz|zip)|github\.com|dl\.k8s\.io' <<<"$plan"; then
-    grep -Ei 'download|http' <<<"$plan" | head -5 >&2
+  if grep -Eiq '^# Download https?:|github\.com|dl\.k8s\.io|registry\.k8s\.io' <<<"$plan"; then
+    grep -Ei '^# Download https?:|github\.com|dl\.k8s\.io|registry\.k8s\.io' <<<"$plan" | head -5 >&2
     log "refusing to start: the plan would download something"; exit 1
   fi
   log "starting control plane"

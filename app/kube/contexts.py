@@ -11,11 +11,13 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import yaml
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config import ConfigException
 from kubernetes.config.incluster_config import SERVICE_TOKEN_FILENAME, InClusterConfigLoader
-from kubernetes.config.kube_config import list_kube_config_contexts, load_kube_config
+from kubernetes.config.kube_config import load_kube_config
 
 from app.config import Settings
 from app.errors import ToolInputError, Unavailable
@@ -58,6 +60,7 @@ class Contexts:
         self._kind, self._where = _source(settings)
         self._clients: dict[str, ApiClient] = {}
         self._lock = threading.Lock()
+        self._parsed: tuple[tuple[tuple[str, int], ...], list[ContextInfo]] | None = None
 
     @property
     def source(self) -> str:
@@ -65,7 +68,7 @@ class Contexts:
             return f"kubeconfig {self._where}"
         return self._kind if self._kind == IN_CLUSTER else f"none ({self._where})"
 
-    def list(self) -> list[ContextInfo]:
+    def all(self) -> list[ContextInfo]:
         if self._kind == IN_CLUSTER:
             return [
                 ContextInfo(
@@ -79,37 +82,48 @@ class Contexts:
             ]
         if self._kind == "none":
             raise Unavailable(f"no cluster configured: {self._where}")
+        return self._kubeconfig_contexts()
+
+    def _kubeconfig_contexts(self) -> list[ContextInfo]:
+        """Parsed once and reused until one of the files changes (mtime), so calls stay cheap."""
+        paths = [p for p in str(self._where).split(os.pathsep) if p]
         try:
-            contexts, active = list_kube_config_contexts(self._where)
-        except (ConfigException, OSError) as e:
-            raise Unavailable(f"cannot read kubeconfig {self._where}: {e}") from e
-        clusters = self._cluster_servers()
-        current = self._settings.context or (active or {}).get("name")
-        out = []
-        for ctx in contexts:
-            body = ctx.get("context") or {}
-            cluster = str(body.get("cluster", ""))
-            out.append(
-                ContextInfo(
-                    name=str(ctx["name"]),
-                    cluster=cluster,
-                    server=clusters.get(cluster, ""),
-                    user=str(body.get("user", "")),
-                    namespace=str(body.get("namespace") or "default"),
-                    current=ctx["name"] == current,
-                )
+            stamp = tuple((p, Path(p).stat().st_mtime_ns) for p in paths)
+        except OSError as e:
+            raise Unavailable(f"cannot read kubeconfig {self._where}: {e.strerror}") from e
+        with self._lock:
+            if self._parsed is not None and self._parsed[0] == stamp:
+                return self._parsed[1]
+        merged: dict[str, dict[str, dict[str, Any]]] = {"clusters": {}, "contexts": {}}
+        current: str | None = None
+        for path in paths:
+            try:
+                doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError) as e:
+                raise Unavailable(f"cannot read kubeconfig {path}: {e}") from e
+            for section in ("clusters", "contexts"):
+                for entry in doc.get(section) or []:
+                    merged[section].setdefault(str(entry.get("name")), entry.get(section[:-1]) or {})
+            current = current or doc.get("current-context")
+        chosen = self._settings.context or current
+        contexts = [
+            ContextInfo(
+                name=name,
+                cluster=str(body.get("cluster", "")),
+                server=str(merged["clusters"].get(str(body.get("cluster")), {}).get("server", "")),
+                user=str(body.get("user", "")),
+                namespace=str(body.get("namespace") or "default"),
+                current=name == chosen,
             )
-        return out
-
-    def _cluster_servers(self) -> dict[str, str]:
-        from kubernetes.config.kube_config import KubeConfigMerger
-
-        merged = KubeConfigMerger(self._where).config
-        return {str(c["name"]): str((c.get("cluster") or {}).get("server", "")) for c in merged["clusters"]}
+            for name, body in merged["contexts"].items()
+        ]
+        with self._lock:
+            self._parsed = (stamp, contexts)
+        return contexts
 
     def resolve(self, name: str | None) -> ContextInfo:
         """The context a call runs against: the named one, else the configured default."""
-        contexts = self.list()
+        contexts = self.all()
         if name:
             for ctx in contexts:
                 if ctx.name == name:

@@ -35,7 +35,7 @@ async def namespaces_list(args: NamespacesListArgs, deps: Deps) -> ToolResult:
 
 
 async def configuration_contexts_list(args: ContextsListArgs, deps: Deps) -> ToolResult:
-    contexts = deps.kube.contexts.list()
+    contexts = deps.kube.contexts.all()
     items = [
         ContextItem(
             name=c.name,

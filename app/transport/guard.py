@@ -26,7 +26,7 @@ def host_allowed(host: str | None, patterns: tuple[str, ...]) -> bool:
     if not host:
         return False
     name = _host_only(host)
-    return any(p == "*" or fnmatchcase(name, p.lower()) for p in patterns)
+    return any(p == "*" or name == p.lower() or fnmatchcase(name, p.lower()) for p in patterns)
 
 
 def origin_allowed(origin: str | None, patterns: tuple[str, ...]) -> bool:

@@ -52,7 +52,7 @@ def error_result(text: str) -> CallToolResult:
 
 
 def _redacted(arguments: dict[str, Any] | None) -> dict[str, Any]:
-    return {k: ("<redacted>" if k in SENSITIVE_ARGS else v) for k, v in (arguments or {}).items()}
+    return {k: ("<redacted>" if k in SENSITIVE_ARGS else v) for k, v in (arguments or {}).items() if v is not None}
 
 
 async def run_tool(

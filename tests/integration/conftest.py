@@ -1,0 +1,179 @@
+"""Integration fixtures: the real control plane (rig/cluster.sh), the real server process, the real MCP client.
+
+Nothing here fakes the Kubernetes API. Without a running control plane these tests fail, they do
+not skip: run `make cluster-up` (or `make test`, which does it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+ROOT = Path(__file__).resolve().parents[2]
+ERAS = ("legacy", "auto")  # 2025-era sessions, and the 2026-07-28 stateless protocol
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def kubeconfig_path() -> Path:
+    path = Path(os.environ.get("K8S_MCP_TEST_KUBECONFIG", ROOT / ".cluster" / "kubeconfig"))
+    if not path.exists():
+        pytest.fail(f"no test control plane: {path} is missing; run `make cluster-up`", pytrace=False)
+    return path
+
+
+def rig_bin() -> Path:
+    out = subprocess.run([str(ROOT / "rig" / "build.sh"), "--dir"], capture_output=True, text=True, check=True)
+    return Path(out.stdout.strip())
+
+
+@pytest.fixture(scope="session")
+def kubeconfig() -> Path:
+    return kubeconfig_path()
+
+
+class Kubectl:
+    """The rig's own kubectl, for arranging fixtures and checking results independently of our server."""
+
+    def __init__(self, kubeconfig: Path) -> None:
+        self.binary = str(rig_bin() / "kubectl")
+        self.kubeconfig = str(kubeconfig)
+
+    def __call__(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
+        result = subprocess.run(
+            [self.binary, "--kubeconfig", self.kubeconfig, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def apply(self, manifest: str, namespace: str | None = None) -> None:
+        args = ["apply", "-f", "-"] + (["-n", namespace] if namespace else [])
+        self(*args, stdin=manifest)
+
+    def wait_until(self, what: str, predicate: Any, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def kubectl(kubeconfig: Path) -> Kubectl:
+    return Kubectl(kubeconfig)
+
+
+@pytest.fixture
+def namespace(kubectl: Kubectl) -> Iterator[str]:
+    """A fresh namespace per test, with its default service account ready (admission needs it)."""
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    kubectl("create", "namespace", name)
+    kubectl.wait_until(
+        "default service account", lambda: kubectl("get", "sa", "default", "-n", name, check=False).strip() != ""
+    )
+    yield name
+    kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    url: str
+    base: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def logs(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, timeout: float = 15) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError(f"server ignored SIGTERM for {timeout}s") from None
+        return self.process.returncode
+
+
+def start_server(tmp_dir: Path, *args: str, env: dict[str, str] | None = None) -> ServerProcess:
+    port = free_port()
+    log_path = tmp_dir / f"server-{port}.log"
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("K8S_MCP_", "KUBECONFIG", "MCP_PORT"))}
+    full_env.update(env or {})
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port), *args],
+            cwd=ROOT,
+            env=full_env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
+        with contextlib.suppress(httpx2.HTTPError):
+            if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return ServerProcess(f"{base}/mcp", base, process, log_path)
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"server did not answer /healthz within 30s:\n{log_path.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def server(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for the session, against the real control plane, destructive tools off (the default)."""
+    proc = start_server(tmp_path_factory.mktemp("server"), "--kubeconfig", str(kubeconfig))
+    yield proc
+    proc.stop()
+
+
+@contextlib.asynccontextmanager
+async def connect(url: str, mode: str, headers: dict[str, str] | None = None) -> AsyncIterator[Client]:
+    async with (
+        httpx2.AsyncClient(headers=headers or {}, timeout=60) as http,
+        Client(streamable_http_client(url, http_client=http), mode=mode) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(params=ERAS)
+def era(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def text_of(result: Any) -> str:
+    return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
