@@ -63,6 +63,11 @@ class Settings(BaseModel):
         "kubeconfig file exists",
         json_schema_extra=_env("K8S_MCP_IN_CLUSTER"),
     )
+    service_account_dir: str = Field(
+        "/var/run/secrets/kubernetes.io/serviceaccount",
+        description="Where the in-cluster token, ca.crt and namespace files are mounted",
+        json_schema_extra=_env("K8S_MCP_SERVICE_ACCOUNT_DIR"),
+    )
     read_only: bool = Field(
         False,
         description="Expose only read tools; refuse every mutating API verb",

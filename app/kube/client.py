@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -24,9 +25,16 @@ from app.config import Settings
 from app.kube import errors as kube_errors
 from app.kube.contexts import ContextInfo, Contexts
 from app.observability import Metrics
-from app.policy import Policy
+from app.policy import READ_VERBS, Policy
 
 log = logging.getLogger("k8s_mcp.kube")
+
+#: Set while a change is previewed (approval ``confirm`` mode): every mutating request is sent with
+#: ``dryRun=All``, so the API server validates and answers but persists nothing. Handlers whose side
+#: effect is not an API write (exec, Helm) check ``dry_run_active()`` and do not act.
+dry_run: ContextVar[bool] = ContextVar("dry_run", default=False)
+
+NO_DRY_RUN_SUBRESOURCES = ("/exec", "/attach", "/portforward", "/proxy", "/eviction")
 
 JSON = "application/json"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
@@ -75,6 +83,10 @@ class Kube:
     ) -> Response:
         method = method.upper()
         self._policy.check_verb(method, path)
+        if dry_run.get() and method not in READ_VERBS:
+            if path.rstrip("/").endswith(NO_DRY_RUN_SUBRESOURCES) or "/proxy/" in path:
+                raise errors.PolicyDenied(f"{method} {path} cannot be previewed; it was not sent")
+            query = {**(query or {}), "dryRun": "All"}
         ctx = await anyio.to_thread.run_sync(self.contexts.resolve, context, limiter=self._limiter)
         client = await anyio.to_thread.run_sync(self.contexts.client, ctx, limiter=self._limiter)
         seconds = timeout or self.settings.api_timeout
@@ -149,3 +161,7 @@ def _send(
     )
     data = raw.read() or b""
     return Response(raw.status, data, str(raw.headers.get("Content-Type", "")))
+
+
+def dry_run_active() -> bool:
+    return dry_run.get()

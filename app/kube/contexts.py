@@ -16,14 +16,13 @@ from typing import Any
 import yaml
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config import ConfigException
-from kubernetes.config.incluster_config import SERVICE_TOKEN_FILENAME, InClusterConfigLoader
+from kubernetes.config.incluster_config import InClusterConfigLoader
 from kubernetes.config.kube_config import load_kube_config
 
 from app.config import Settings
 from app.errors import ToolInputError, Unavailable
 
 IN_CLUSTER = "in-cluster"
-SA_DIR = Path(SERVICE_TOKEN_FILENAME).parent
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,7 @@ class Contexts:
         self._kind, self._where = _source(settings)
         self._clients: dict[str, ApiClient] = {}
         self._lock = threading.Lock()
+        self._sa_dir = Path(settings.service_account_dir)
         self._parsed: tuple[tuple[tuple[str, int], ...], list[ContextInfo]] | None = None
 
     @property
@@ -150,7 +150,7 @@ class Contexts:
             try:
                 if self._kind == IN_CLUSTER:
                     InClusterConfigLoader(
-                        token_filename=str(SA_DIR / "token"), cert_filename=str(SA_DIR / "ca.crt")
+                        token_filename=str(self._sa_dir / "token"), cert_filename=str(self._sa_dir / "ca.crt")
                     ).load_and_set(configuration)
                 else:
                     load_kube_config(
@@ -172,6 +172,6 @@ class Contexts:
 
     def _in_cluster_namespace(self) -> str:
         try:
-            return (SA_DIR / "namespace").read_text(encoding="utf-8").strip() or "default"
+            return (self._sa_dir / "namespace").read_text(encoding="utf-8").strip() or "default"
         except OSError:
             return "default"
