@@ -78,6 +78,107 @@ class Settings(BaseModel):
         description="Allow deletes, exec and other destructive tools",
         json_schema_extra=_env("K8S_ENABLE_DESTRUCTIVE_OPERATIONS"),
     )
+    approval: Literal["none", "elicit", "confirm"] = Field(
+        "confirm",
+        description="How changes in approval scope are approved: none; elicit (ask the human through the client, "
+        "refuse when it cannot ask); confirm (dry run first, then repeat the call with the one-time approvalToken)",
+        json_schema_extra=_env("K8S_MCP_APPROVAL"),
+    )
+    approval_scope: Literal["destructive", "changes"] = Field(
+        "destructive",
+        description="Which tools need approval: destructive ones, or every change",
+        json_schema_extra=_env("K8S_MCP_APPROVAL_SCOPE"),
+    )
+    approval_ttl_seconds: int = Field(
+        300,
+        ge=10,
+        le=3600,
+        description="Lifetime of a confirm-mode approval token",
+        json_schema_extra=_env("K8S_MCP_APPROVAL_TTL_SECONDS"),
+    )
+    approval_secret: str | None = Field(
+        None,
+        description="HMAC key for approval tokens (set the same on every replica; default: random per process)",
+        json_schema_extra=_env("K8S_MCP_APPROVAL_SECRET"),
+    )
+    denied_resources: tuple[str, ...] = Field(
+        ("Secret",),
+        description="Kinds no tool may touch, as Kind or group/Kind (comma list; '' to deny none)",
+        json_schema_extra=_env("K8S_MCP_DENIED_RESOURCES"),
+    )
+    allowed_namespaces: tuple[str, ...] = Field(
+        (),
+        description="If set, the only namespaces tools may use (comma list)",
+        json_schema_extra=_env("K8S_MCP_ALLOWED_NAMESPACES"),
+    )
+    denied_namespaces: tuple[str, ...] = Field(
+        (),
+        description="Namespaces tools may never use (comma list)",
+        json_schema_extra=_env("K8S_MCP_DENIED_NAMESPACES"),
+    )
+    allow_bulk_delete: bool = Field(
+        False,
+        description="Allow deleting whole collections (by selector)",
+        json_schema_extra=_env("K8S_MCP_ALLOW_BULK_DELETE"),
+    )
+    reveal_secrets: bool = Field(
+        False,
+        description="Show Secret values and token-like strings instead of redacting them",
+        json_schema_extra=_env("K8S_MCP_REVEAL_SECRETS"),
+    )
+    auth_tokens_file: str | None = Field(
+        None,
+        description="Static bearer tokens, CSV lines 'token,user[,uid[,\"group1,group2\"]]' (enables auth)",
+        json_schema_extra=_env("K8S_MCP_AUTH_TOKENS_FILE"),
+    )
+    auth_token: str | None = Field(
+        None,
+        description="One static bearer token for the user 'mcp-user' (enables auth)",
+        json_schema_extra=_env("K8S_MCP_AUTH_TOKEN"),
+    )
+    oidc_issuer: str | None = Field(
+        None,
+        description="OIDC issuer URL: bearer JWTs must come from it (enables auth)",
+        json_schema_extra=_env("K8S_MCP_OIDC_ISSUER"),
+    )
+    oidc_audience: str | None = Field(
+        None,
+        description="Required JWT audience (default: the public URL of /mcp)",
+        json_schema_extra=_env("K8S_MCP_OIDC_AUDIENCE"),
+    )
+    oidc_jwks_url: str | None = Field(
+        None,
+        description="JWKS URL (default: <issuer>/.well-known/jwks.json)",
+        json_schema_extra=_env("K8S_MCP_OIDC_JWKS_URL"),
+    )
+    oidc_username_claim: str = Field(
+        "sub", description="JWT claim that names the user", json_schema_extra=_env("K8S_MCP_OIDC_USERNAME_CLAIM")
+    )
+    oidc_groups_claim: str = Field(
+        "groups",
+        description="JWT claim that lists the user's groups",
+        json_schema_extra=_env("K8S_MCP_OIDC_GROUPS_CLAIM"),
+    )
+    required_scopes: tuple[str, ...] = Field(
+        (),
+        description="Scopes every token must carry (403 otherwise; comma list)",
+        json_schema_extra=_env("K8S_MCP_REQUIRED_SCOPES"),
+    )
+    public_url: str | None = Field(
+        None,
+        description="External base URL of this server, for OAuth metadata (default http://<host>:<port>)",
+        json_schema_extra=_env("K8S_MCP_PUBLIC_URL"),
+    )
+    impersonate: bool = Field(
+        False,
+        description="Act as the authenticated caller (Impersonate-User/Group), so cluster RBAC decides",
+        json_schema_extra=_env("K8S_MCP_IMPERSONATE"),
+    )
+    rate_limit: str = Field(
+        "300/minute",
+        description="Tool calls per identity (limits syntax, e.g. '300/minute'; '' = unlimited)",
+        json_schema_extra=_env("K8S_MCP_RATE_LIMIT"),
+    )
     stateless: bool = Field(
         False,
         description="Legacy (2025) clients get no Mcp-Session-Id; every request stands alone",
@@ -146,7 +247,15 @@ class Settings(BaseModel):
         json_schema_extra=_env("K8S_MCP_MAX_BODY_BYTES"),
     )
 
-    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @field_validator(
+        "allowed_hosts",
+        "allowed_origins",
+        "denied_resources",
+        "allowed_namespaces",
+        "denied_namespaces",
+        "required_scopes",
+        mode="before",
+    )
     @classmethod
     def _split_comma_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -164,6 +273,17 @@ class Settings(BaseModel):
         if isinstance(value, bool):
             return "true" if value else "false"
         return value.lower() if isinstance(value, str) else value
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.auth_tokens_file or self.auth_token or self.oidc_issuer)
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.host in {"0.0.0.0", "::"} else self.host
+        return f"http://{host}:{self.port}"
 
 
 def env_name(field: str) -> str:

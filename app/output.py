@@ -8,6 +8,7 @@ leave in clear; every text is capped, and the cap is always announced with the w
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,9 +19,53 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 Cell = str | int | float | bool | None
 
 
-def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy fit to show: no managedFields, no last-applied copy, no Secret values."""
+SENSITIVE_NAME = re.compile(r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth)", re.I)
+REDACTED = "<redacted>"
+
+# Things that are secrets wherever they appear in text: JWTs, PEM private keys, bearer tokens, cloud keys,
+# service-account tokens and "password=..." style assignments.
+_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)"),
+        "<redacted private key>",
+    ),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), "<redacted jwt>"),
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{16,}"), r"\1 <redacted>"),
+    (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"), "<redacted access key>"),
+    (
+        re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,})\b"),
+        "<redacted token>",
+    ),
+)
+_ASSIGNMENT = re.compile(
+    r"(?i)\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*)"
+    r"([ \t]*[=:][ \t]*|\"[ \t]*:[ \t]*\")(?!<redacted)([^\s\",;&]{3,})(?![^\s]*:)"
+)
+# Keys that name or point at a secret rather than hold one (secretName, tokenPath, secretKeyRef, ...).
+_REFERENCE_KEY = re.compile(r"(?i)(name|ref|path|file|namespace|seconds|expiration|audience|type)$")
+
+
+def _assignment(match: re.Match[str]) -> str:
+    if _REFERENCE_KEY.search(match.group(1)):
+        return match.group(0)
+    return f"{match.group(1)}{match.group(2)}{REDACTED}"
+
+
+def scrub_text(text: str) -> str:
+    """Replace anything that looks like a credential in free text (logs, messages, YAML)."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return _ASSIGNMENT.sub(_assignment, text)
+
+
+def redact_object(obj: dict[str, Any], *, reveal_secrets: bool = False) -> dict[str, Any]:
+    """A copy fit to show: no managedFields, no last-applied copy, no Secret values, no secret-looking env."""
     out = copy.deepcopy(obj)
+    if reveal_secrets:
+        meta = out.get("metadata")
+        if isinstance(meta, dict):
+            meta.pop("managedFields", None)
+        return out
     meta = out.get("metadata")
     if isinstance(meta, dict):
         meta.pop("managedFields", None)
@@ -32,7 +77,23 @@ def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
             values = out.get(key)
             if isinstance(values, dict):
                 out[key] = {name: f"<redacted {len(str(v))} chars>" for name, v in values.items()}
+    _redact_env(out)
     return out
+
+
+def _redact_env(node: Any) -> None:
+    """Literal env values whose name looks sensitive, anywhere in a pod template."""
+    if isinstance(node, dict):
+        env = node.get("env")
+        if isinstance(env, list):
+            for var in env:
+                if isinstance(var, dict) and "value" in var and SENSITIVE_NAME.search(str(var.get("name", ""))):
+                    var["value"] = REDACTED
+        for value in node.values():
+            _redact_env(value)
+    elif isinstance(node, list):
+        for item in node:
+            _redact_env(item)
 
 
 class _Dumper(yaml.SafeDumper):

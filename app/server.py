@@ -25,6 +25,7 @@ from app.tools.registry import Deps, exposed_specs
 from app.transport.guard import HostOriginGuard
 from app.transport.mcp_server import build_mcp, open_sessions, streamable_app
 from app.transport.ops import CorrelationMiddleware, OpsEndpoints, Readiness
+from app.transport.ratelimit import RateLimit
 
 log = logging.getLogger("k8s_mcp.server")
 
@@ -41,7 +42,14 @@ class Assembly:
 
 def assemble(settings: Settings) -> Assembly:
     metrics = Metrics()
-    policy = Policy(read_only=settings.read_only, allow_destructive=settings.enable_destructive_operations)
+    policy = Policy(
+        read_only=settings.read_only,
+        allow_destructive=settings.enable_destructive_operations,
+        denied_resources=settings.denied_resources,
+        allowed_namespaces=settings.allowed_namespaces,
+        denied_namespaces=settings.denied_namespaces,
+        allow_bulk_delete=settings.allow_bulk_delete,
+    )
     kube = Kube(settings, metrics, policy)
     deps = Deps(kube=kube, discovery=Discovery(kube), settings=settings)
     specs = exposed_specs(policy)
@@ -79,7 +87,8 @@ def create_app(settings: Settings) -> Starlette:
             yield
         log.info("stopped")
 
-    guarded = HostOriginGuard(mcp_app, hosts=settings.allowed_hosts, origins=settings.allowed_origins)
+    limited = RateLimit(mcp_app, rule=settings.rate_limit) if settings.rate_limit else mcp_app
+    guarded = HostOriginGuard(limited, hosts=settings.allowed_hosts, origins=settings.allowed_origins)
     return Starlette(
         routes=[
             Route("/healthz", ops.healthz, methods=["GET"]),

@@ -22,6 +22,7 @@ from kubernetes.client.exceptions import ApiException
 
 from app import errors
 from app.config import Settings
+from app.identity import current_identity
 from app.kube import errors as kube_errors
 from app.kube.contexts import ContextInfo, Contexts
 from app.observability import Metrics
@@ -82,7 +83,7 @@ class Kube:
         timeout: float | None = None,
     ) -> Response:
         method = method.upper()
-        self._policy.check_verb(method, path)
+        self._policy.check_request(method, path, body)
         if dry_run.get() and method not in READ_VERBS:
             if path.rstrip("/").endswith(NO_DRY_RUN_SUBRESOURCES) or "/proxy/" in path:
                 raise errors.PolicyDenied(f"{method} {path} cannot be previewed; it was not sent")
@@ -92,6 +93,12 @@ class Kube:
         seconds = timeout or self.settings.api_timeout
         params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
         headers = {"Accept": accept}
+        caller = current_identity.get()
+        if self.settings.impersonate:
+            if caller is None:
+                raise errors.PolicyDenied("impersonation is on but the call carries no authenticated identity")
+            headers["Impersonate-User"] = caller.user
+        groups = caller.groups if self.settings.impersonate and caller else ()
         if body is not None:
             headers["Content-Type"] = content_type or JSON
         started = time.perf_counter()
@@ -99,7 +106,7 @@ class Kube:
         try:
             with anyio.fail_after(seconds + 2):
                 response = await anyio.to_thread.run_sync(
-                    partial(_send, client, method, path, params, headers, body, seconds),
+                    partial(_send, client, method, path, params, headers, groups, body, seconds),
                     limiter=self._limiter,
                     abandon_on_cancel=True,
                 )
@@ -144,6 +151,7 @@ def _send(
     path: str,
     params: list[tuple[str, str]],
     headers: dict[str, str],
+    groups: tuple[str, ...],
     body: Any,
     seconds: float,
 ) -> Response:
@@ -156,9 +164,10 @@ def _send(
         body=body,
         auth_settings=["BearerToken"],
     )
-    raw = client.call_api(
-        method, url, header_params=all_headers, body=payload, _request_timeout=(min(5.0, seconds), seconds)
-    )
+    sent = urllib3.HTTPHeaderDict(all_headers)
+    for group in groups:  # one header per group, as the API server expects
+        sent.add("Impersonate-Group", group)
+    raw = client.call_api(method, url, header_params=sent, body=payload, _request_timeout=(min(5.0, seconds), seconds))
     data = raw.read() or b""
     return Response(raw.status, data, str(raw.headers.get("Content-Type", "")))
 

@@ -12,9 +12,12 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
+from app.approval import Approvals
 from app.config import Settings
 from app.observability import Metrics
 from app.tools.registry import Deps, ToolSpec
+from app.transport.auth import build_auth
+from app.transport.calls import ToolRunner
 from app.transport.tools import register, validation_middleware
 
 INSTRUCTIONS = (
@@ -25,16 +28,20 @@ INSTRUCTIONS = (
 
 def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metrics: Metrics) -> MCPServer:
     by_name = {s.name: s for s in specs}
+    runner = ToolRunner(deps, metrics, settings, Approvals(settings.approval_secret, settings.approval_ttl_seconds))
+    auth = build_auth(settings)
     server = MCPServer(
         "k8s-mcp",
         title="Kubernetes MCP server",
         version=_version(),
         instructions=INSTRUCTIONS,
-        middleware=[validation_middleware(by_name, deps, metrics)],
+        middleware=[validation_middleware(by_name, runner)],
         log_level=settings.log_level,
+        token_verifier=auth[0] if auth else None,
+        auth=auth[1] if auth else None,
     )
     for spec in specs:
-        register(server, spec, deps, metrics)
+        register(server, spec, runner)
     return server
 
 

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from app.tools.pods import PodsGetArgs, PodsListInNamespaceArgs
 from app.tools.resources import ResourcesListArgs
-from app.transport.tools import describe_validation_error
+from app.transport.calls import describe_validation_error
 
 
 def _message(model: type, **kwargs: object) -> str:
