@@ -13,7 +13,7 @@ root="$(cd "$here/.." && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
 NAME="${K8S_MCP_CLUSTER_NAME:-k8s-mcp}"
-DIR="$root/.cluster"
+DIR="${K8S_MCP_CLUSTER_DIR:-$root/.cluster}"
 KCFG="$DIR/kubeconfig"
 NODES="${K8S_MCP_CLUSTER_NODES:-2}"
 export KWOK_WORKDIR="$DIR/kwok"
