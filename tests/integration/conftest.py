@@ -127,8 +127,10 @@ class ServerProcess:
         return self.process.returncode
 
 
-def start_server(tmp_dir: Path, *args: str, env: dict[str, str] | None = None) -> ServerProcess:
-    port = free_port()
+def start_server(
+    tmp_dir: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None
+) -> ServerProcess:
+    port = port or free_port()
     log_path = tmp_dir / f"server-{port}.log"
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("K8S_MCP_", "KUBECONFIG", "MCP_PORT"))}
     full_env.update(env or {})
@@ -156,7 +158,7 @@ def start_server(tmp_dir: Path, *args: str, env: dict[str, str] | None = None) -
 @pytest.fixture(scope="session")
 def server(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server for the session, against the real control plane, destructive tools off (the default)."""
-    proc = start_server(tmp_path_factory.mktemp("server"), "--kubeconfig", str(kubeconfig))
+    proc = start_server(tmp_path_factory.mktemp("server"), "--kubeconfig", str(kubeconfig), "--rate-limit", "")
     yield proc
     proc.stop()
 
