@@ -30,6 +30,11 @@ class Policy:
         if self.read_only and method.upper() not in READ_VERBS and not _is_review(method, path):
             raise PolicyDenied(f"refused {method.upper()} {path}: the server is in read-only mode")
 
+    def check_change(self, what: str) -> None:
+        """Refuse a change that is not an API request (a Helm install, upgrade, rollback or uninstall)."""
+        if self.read_only:
+            raise PolicyDenied(f"refused {what}: the server is in read-only mode")
+
 
 def _is_review(method: str, path: str) -> bool:
     """Access reviews are POSTs that change nothing; read-only servers may still ask them."""
