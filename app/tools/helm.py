@@ -9,17 +9,25 @@ read the release and say what they would do.
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal
-
-from pydantic import AfterValidator, Field, model_validator
+from typing import Any
 
 from app import output
 from app.errors import ToolInputError
 from app.kube.client import dry_run_active
 from app.kube.helm import ChartRequest, Helm, local_chart_version, resolve_chart
-from app.kube.helmref import satisfies, validate_constraint
-from app.tools import params as p
+from app.kube.helmref import satisfies
+from app.tools.helm_args import (
+    HelmGetManifestArgs,
+    HelmGetValuesArgs,
+    HelmHistoryArgs,
+    HelmInstallArgs,
+    HelmListArgs,
+    HelmRollbackArgs,
+    HelmStatusArgs,
+    HelmUninstallArgs,
+    HelmUpgradeArgs,
+)
+from app.tools.helm_views import release_output, release_text, short_time
 from app.tools.registry import Deps, ToolResult, ToolSpec
 from app.tools.shapes import (
     HelmHistoryOutput,
@@ -32,193 +40,20 @@ from app.tools.shapes import (
     HelmValuesOutput,
 )
 
-
-def _constraint(value: str | None) -> str | None:
-    if value:
-        validate_constraint(value)
-    return value
-
-
-def _regex(value: str | None) -> str | None:
-    if value:
-        try:
-            re.compile(value)
-        except re.error as e:
-            raise ValueError(f"invalid regular expression {value!r}: {e}") from None
-    return value
-
-
-Chart = Annotated[
-    str,
-    Field(
-        description="Chart to use: a local path on the server (directory or .tgz), an OCI reference "
-        "(oci://registry/path/chart), a chart archive URL, repo/name of a configured repository, or a chart "
-        "name together with 'repo'",
-        min_length=1,
-    ),
+__all__ = [
+    "SPECS",
+    "HelmGetManifestArgs",
+    "HelmGetValuesArgs",
+    "HelmHistoryArgs",
+    "HelmInstallArgs",
+    "HelmListArgs",
+    "HelmRollbackArgs",
+    "HelmStatusArgs",
+    "HelmUninstallArgs",
+    "HelmUpgradeArgs",
 ]
-Repo = Annotated[str | None, Field(description="Chart repository URL (https://...) in which to find 'chart'")]
-Version = Annotated[
-    str | None,
-    AfterValidator(_constraint),
-    Field(description="Chart version or constraint, e.g. '1.2.3', '^1.2', '>=1.0 <2.0' (default: the latest)"),
-]
-Values = Annotated[dict[str, Any] | None, Field(description="Chart values as an object (like a values.yaml)")]
-Wait = Annotated[bool, Field(description="Wait until the release's Pods, Services, ... are ready (up to timeout)")]
-DryRun = Annotated[bool, Field(description="Render and validate against the cluster without changing anything")]
-Revision = Annotated[int | None, Field(description="Revision number (default: the current one)", ge=1)]
-
-State = Literal["all", "deployed", "failed", "pending", "superseded", "uninstalled", "uninstalling"]
-
-
-class HelmListArgs(p.Args):
-    namespace: p.OptionalNamespace = Field(
-        None, description="Namespace to list (default: the context's namespace; ignored with all_namespaces)"
-    )
-    all_namespaces: bool = Field(False, description="List releases in every namespace")
-    filter: Annotated[str | None, AfterValidator(_regex)] = Field(
-        None, description="Regular expression the release names must match"
-    )
-    status: State | None = Field(None, description="Only releases in this state (default: deployed and failed)")
-    limit: p.Limit = None
-    context: p.Context = None
-
-
-class HelmReleaseArgs(p.Args):
-    name: p.ReleaseName
-    namespace: p.OptionalNamespace = Field(None, description="Namespace of the release (default: the context's)")
-    context: p.Context = None
-
-
-class HelmStatusArgs(HelmReleaseArgs):
-    revision: Revision = None
-
-
-class HelmHistoryArgs(HelmReleaseArgs):
-    limit: int = Field(256, description="Most revisions to show (the newest)", ge=1, le=1000)
-
-
-class HelmGetValuesArgs(HelmReleaseArgs):
-    all: bool = Field(False, description="Computed values including the chart's defaults, not only user-supplied")
-    revision: Revision = None
-
-
-class HelmGetManifestArgs(HelmReleaseArgs):
-    revision: Revision = None
-
-
-class HelmInstallArgs(p.Args):
-    chart: Chart
-    name: p.OptionalReleaseName = Field(None, description="Release name (default: generated from the chart name)")
-    namespace: p.OptionalNamespace = Field(None, description="Namespace of the release (default: the context's)")
-    values: Values = None
-    version: Version = None
-    repo: Repo = None
-    create_namespace: bool = Field(False, description="Create the namespace if it does not exist")
-    wait: Wait = False
-    timeout: p.HelmTimeout = 300
-    dry_run: DryRun = False
-    context: p.Context = None
-
-
-class HelmUpgradeArgs(p.Args):
-    name: p.ReleaseName
-    chart: Chart
-    namespace: p.OptionalNamespace = Field(None, description="Namespace of the release (default: the context's)")
-    values: Values = None
-    version: Version = None
-    repo: Repo = None
-    install: bool = Field(False, description="Install the release if it does not exist yet")
-    reuse_values: bool = Field(False, description="Merge 'values' over the release's current values")
-    reset_values: bool = Field(False, description="Start from the chart's defaults, dropping earlier values")
-    create_namespace: bool = Field(False, description="With install: create the namespace if it does not exist")
-    wait: Wait = False
-    timeout: p.HelmTimeout = 300
-    dry_run: DryRun = False
-    context: p.Context = None
-
-    @model_validator(mode="after")
-    def _one_values_mode(self) -> HelmUpgradeArgs:
-        if self.reuse_values and self.reset_values:
-            raise ValueError("reuse_values and reset_values exclude each other")
-        return self
-
-
-class HelmRollbackArgs(HelmReleaseArgs):
-    revision: int | None = Field(None, description="Revision to return to (default: the previous one)", ge=1)
-    wait: Wait = False
-    timeout: p.HelmTimeout = 300
-
-
-class HelmUninstallArgs(HelmReleaseArgs):
-    keep_history: bool = Field(False, description="Keep the release history (helm_history still shows it)")
-    wait: Wait = Field(False, description="Wait until the release's objects are deleted (up to timeout)")
-    timeout: p.HelmTimeout = 300
-
 
 _PREVIEW = " (dry run: nothing was changed)"
-
-# --- rendering (pure) ------------------------------------------------------------------------------
-
-_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?")
-
-
-def short_time(value: Any) -> str:
-    """'2026-11-23 13:28:53.92 +0000 UTC' or RFC 3339 -> '2026-11-23T13:28:53Z'."""
-    text = str(value or "")
-    match = _TIME.match(text)
-    if not match:
-        return text
-    zone = match.group(3) or ""
-    if zone in ("Z", "+0000", "+00:00", "-0000"):
-        zone = "Z"
-    elif zone and ":" not in zone:
-        zone = f"{zone[:3]}:{zone[3:]}"
-    return f"{match.group(1)}T{match.group(2)}{zone}"
-
-
-def _table(columns: list[str], rows: list[list[output.Cell]]) -> output.Table:
-    return output.Table(columns, rows)
-
-
-def release_output(status: dict[str, Any], *, dry_run: bool = False, message: str | None = None) -> HelmReleaseOutput:
-    info = status.get("info") or {}
-    meta = (status.get("chart") or {}).get("metadata") or {}
-    chart = f"{meta['name']}-{meta['version']}" if meta.get("name") and meta.get("version") else None
-    manifest = str(status.get("manifest") or "")
-    return HelmReleaseOutput(
-        name=str(status.get("name", "")),
-        namespace=str(status.get("namespace", "")),
-        revision=status.get("version"),
-        status=str(info.get("status", "unknown")),
-        chart=chart,
-        app_version=meta.get("appVersion") or None,
-        updated=short_time(info.get("last_deployed")) or None,
-        description=info.get("description") or None,
-        notes=(str(info.get("notes")).strip() or None) if info.get("notes") else None,
-        resources=output.manifest_objects(manifest),
-        dry_run=dry_run,
-        message=message,
-        manifest=output.redact_manifest(manifest) if dry_run and manifest else None,
-    )
-
-
-def release_text(rel: HelmReleaseOutput, max_chars: int) -> str:
-    lines = [f"{rel.message}", ""] if rel.message else []
-    lines += [f"NAME: {rel.name}", f"NAMESPACE: {rel.namespace}", f"REVISION: {rel.revision}", f"STATUS: {rel.status}"]
-    if rel.chart:
-        lines.append(f"CHART: {rel.chart}" + (f" (app version {rel.app_version})" if rel.app_version else ""))
-    if rel.updated:
-        lines.append(f"UPDATED: {rel.updated}")
-    if rel.description:
-        lines.append(f"DESCRIPTION: {rel.description}")
-    lines.append(f"RESOURCES: {', '.join(rel.resources) if rel.resources else '<none>'}")
-    if rel.notes:
-        lines += ["NOTES:", rel.notes]
-    if rel.manifest:
-        lines += ["MANIFEST:", rel.manifest.rstrip("\n")]
-    text, _ = output.cap_text("\n".join(lines), max_chars, hint="use helm_get_manifest for the objects")
-    return text
 
 
 def _helm(deps: Deps) -> Helm:
@@ -259,7 +94,7 @@ async def helm_list(args: HelmListArgs, deps: Deps) -> ToolResult:
     if args.filter:
         where += f" matching {args.filter!r}"
     rendered = output.render_table(
-        _table(columns, rows),
+        output.Table(columns, rows),
         noun="helm releases",
         where=where,
         max_chars=deps.settings.output_max_chars,
@@ -302,7 +137,7 @@ async def helm_history(args: HelmHistoryArgs, deps: Deps) -> ToolResult:
     ]
     columns = ["REVISION", "UPDATED", "STATUS", "CHART", "APP VERSION", "DESCRIPTION"]
     rendered = output.render_table(
-        _table(columns, rows),
+        output.Table(columns, rows),
         noun="revisions",
         where=f" of release {namespace}/{args.name}",
         max_chars=deps.settings.output_max_chars,
