@@ -68,6 +68,11 @@ class Settings(BaseModel):
         description="Where the in-cluster token, ca.crt and namespace files are mounted",
         json_schema_extra=_env("K8S_MCP_SERVICE_ACCOUNT_DIR"),
     )
+    helm_binary: str = Field(
+        "helm",
+        description="The helm v3 binary for the Helm tools: a path, or a name looked up on PATH",
+        json_schema_extra=_env("K8S_MCP_HELM_BINARY"),
+    )
     read_only: bool = Field(
         False,
         description="Expose only read tools; refuse every mutating API verb",

@@ -82,6 +82,19 @@ class Metrics:
             ["verb", "status"],
             registry=self.registry,
         )
+        self.helm_calls = Counter(
+            "k8s_mcp_helm_calls_total",
+            "Helm commands run by command (list, install, ...) and outcome",
+            ["command", "outcome"],
+            registry=self.registry,
+        )
+        self.helm_latency = Histogram(
+            "k8s_mcp_helm_duration_seconds",
+            "Helm command latency",
+            ["command"],
+            registry=self.registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+        )
         self.inflight = Gauge("k8s_mcp_inflight_tool_calls", "Tool calls in progress", registry=self.registry)
         self.open_sessions = Gauge("k8s_mcp_open_sessions", "Open MCP sessions (2025-era)", registry=self.registry)
 

@@ -159,8 +159,10 @@ class Rendered:
     truncated: bool = False
 
 
-def render_table(table: Table, *, noun: str, where: str, max_chars: int) -> Rendered:
-    """kubectl-like aligned columns, capped at ``max_chars`` on a row boundary."""
+def render_table(
+    table: Table, *, noun: str, where: str, max_chars: int, narrow: str = "labelSelector/fieldSelector"
+) -> Rendered:
+    """kubectl-like aligned columns, capped at ``max_chars`` on a row boundary; ``narrow`` names the filters."""
     if not table.rows:
         return Rendered(f"No {noun} found{where}.")
     texts = [[_cell_text(c) for c in row] for row in table.rows]
@@ -182,17 +184,16 @@ def render_table(table: Table, *, noun: str, where: str, max_chars: int) -> Rend
         lines.append(rendered)
         used += len(rendered) + 1
         shown += 1
-    notes = _list_notes(table, shown=shown, noun=noun)
+    notes = _list_notes(table, shown=shown, noun=noun, narrow=narrow)
     return Rendered("\n".join(lines + notes), table.rows[:shown], truncated=shown < len(table.rows))
 
 
-def _list_notes(table: Table, *, shown: int, noun: str) -> list[str]:
+def _list_notes(table: Table, *, shown: int, noun: str, narrow: str) -> list[str]:
     notes: list[str] = []
     hidden = len(table.rows) - shown
     if hidden:
         notes.append(
-            f"[output capped: {hidden} more {noun} fetched but not shown; narrow with labelSelector/"
-            f"fieldSelector or pass a smaller limit]"
+            f"[output capped: {hidden} more {noun} fetched but not shown; narrow with {narrow} or pass a smaller limit]"
         )
     if table.continue_token:
         more = f"{table.remaining} more" if table.remaining else "more"
@@ -208,3 +209,65 @@ def cap_text(text: str, max_chars: int, *, hint: str) -> tuple[str, bool]:
     cut = cut if cut > 0 else max_chars
     omitted = len(text) - cut
     return f"{text[:cut]}\n[output capped: {omitted} more characters not shown; {hint}]", True
+
+
+_SENSITIVE_KEY = re.compile(r"(password|passwd|secret|token|apikey|api_key|privatekey|private_key|credentials?)$", re.I)
+
+
+def _sensitive(key: str) -> bool:
+    return bool(_SENSITIVE_KEY.search(key)) and not key.lower().startswith("existing")
+
+
+def redact_values(values: Any) -> Any:
+    """A copy of Helm values with scalar values under password/secret/token-like keys replaced."""
+    if isinstance(values, dict):
+        return {
+            k: (
+                f"<redacted {len(str(v))} chars>"
+                if _sensitive(str(k)) and v not in (None, "") and not isinstance(v, dict | list | bool)
+                else redact_values(v)
+            )
+            for k, v in values.items()
+        }
+    if isinstance(values, list):
+        return [redact_values(v) for v in values]
+    return values
+
+
+_DOC_SPLIT = re.compile(r"^---[ \t]*$", re.M)
+
+
+def manifest_documents(manifest: str) -> list[tuple[str, dict[str, Any] | None]]:
+    """Split a multi-document manifest into (text, parsed object or None) pairs, skipping empty ones."""
+    docs: list[tuple[str, dict[str, Any] | None]] = []
+    for chunk in _DOC_SPLIT.split(manifest):
+        if not chunk.strip():
+            continue
+        try:
+            parsed = yaml.safe_load(chunk)
+        except yaml.YAMLError:
+            parsed = None
+        if parsed is None and all(line.lstrip().startswith("#") or not line.strip() for line in chunk.splitlines()):
+            continue
+        docs.append((chunk.strip("\n"), parsed if isinstance(parsed, dict) else None))
+    return docs
+
+
+def manifest_objects(manifest: str) -> list[str]:
+    """Kind/name of every object in a manifest, in order."""
+    names = []
+    for _, obj in manifest_documents(manifest):
+        if obj and obj.get("kind"):
+            names.append(f"{obj['kind']}/{(obj.get('metadata') or {}).get('name', '?')}")
+    return names
+
+
+def redact_manifest(manifest: str) -> str:
+    """The manifest with Secret values redacted (the ``# Source:`` comments of each document are kept)."""
+    out = []
+    for text, obj in manifest_documents(manifest):
+        if obj and obj.get("kind") == "Secret":
+            comments = [line for line in text.splitlines() if line.startswith("#")]
+            text = "\n".join([*comments, to_yaml(redact_object(obj)).rstrip("\n")])
+        out.append(text)
+    return "".join(f"---\n{doc}\n" for doc in out)

@@ -139,6 +139,16 @@ class Policy:
                 f"deleting all {target.plural} of a collection (bulk delete) is disabled by server policy"
             )
 
+    def check_change(self, what: str, *, destructive: bool = False) -> None:
+        """Refuse a change that is not an API request (a Helm install, upgrade, rollback or uninstall)."""
+        if self.read_only:
+            raise PolicyDenied(f"refused {what}: the server is in read-only mode")
+        if destructive and not self.allow_destructive:
+            raise PolicyDenied(
+                f"{what} is a destructive operation; the server has them disabled "
+                "(K8S_ENABLE_DESTRUCTIVE_OPERATIONS=true allows them)"
+            )
+
     def _check_namespace(self, method: str, target: Target) -> None:
         ns = target.namespace
         if ns is not None and ns in self.denied_namespaces:
@@ -154,6 +164,13 @@ class Policy:
             )
         if ns is None and method not in READ_VERBS and target.plural not in REVIEW_RESOURCES:
             raise PolicyDenied(f"changing cluster-scoped {target.plural} is not allowed when namespaces are restricted")
+
+    def check_helm_namespace(self, namespace: str | None, *, all_namespaces: bool) -> None:
+        """Namespace rules for Helm, whose API calls do not pass our client."""
+        if namespace is not None:
+            self._check_namespace("GET", Target("", "releases", namespace, None, None))
+        if all_namespaces and self.allowed_namespaces:
+            self._check_namespace("GET", Target("", "releases", None, None, None))
 
     def restricts_namespaces(self) -> bool:
         return bool(self.allowed_namespaces)

@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route
 from app.config import Settings
 from app.kube.client import Kube
 from app.kube.discovery import Discovery
+from app.kube.helm import Helm
 from app.observability import Metrics
 from app.policy import Policy
 from app.tools.registry import Deps, exposed_specs
@@ -37,6 +38,7 @@ class Assembly:
     settings: Settings
     metrics: Metrics
     kube: Kube
+    helm: Helm
     mcp: MCPServer
 
 
@@ -51,7 +53,8 @@ def assemble(settings: Settings) -> Assembly:
         allow_bulk_delete=settings.allow_bulk_delete,
     )
     kube = Kube(settings, metrics, policy)
-    deps = Deps(kube=kube, discovery=Discovery(kube), settings=settings)
+    helm = Helm(settings, kube.contexts, metrics, policy)
+    deps = Deps(kube=kube, discovery=Discovery(kube), settings=settings, helm=helm)
     specs = exposed_specs(policy)
     server = build_mcp(settings, specs, deps, metrics)
     log.info(
@@ -61,16 +64,22 @@ def assemble(settings: Settings) -> Assembly:
             "cluster_source": kube.contexts.source,
             "read_only": settings.read_only,
             "destructive": settings.enable_destructive_operations,
+            "helm_binary": helm.binary(),
         },
     )
-    return Assembly(settings, metrics, kube, server)
+    if helm.binary() is None:
+        log.warning(
+            "helm binary not found: the Helm tools will answer with an error until it is installed",
+            extra={"helm_binary": settings.helm_binary},
+        )
+    return Assembly(settings, metrics, kube, helm, server)
 
 
 def create_app(settings: Settings) -> Starlette:
     parts = assemble(settings)
     mcp_app = streamable_app(parts.mcp, settings)
     parts.metrics.open_sessions.set_function(lambda: float(open_sessions(parts.mcp)))
-    ops = OpsEndpoints(Readiness(parts.kube, settings.readiness_cache_seconds), parts.metrics)
+    ops = OpsEndpoints(Readiness(parts.kube, settings.readiness_cache_seconds, helm=parts.helm), parts.metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

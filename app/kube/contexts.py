@@ -68,6 +68,23 @@ class Contexts:
             return f"kubeconfig {self._where}"
         return self._kind if self._kind == IN_CLUSTER else f"none ({self._where})"
 
+    @property
+    def kind(self) -> str:
+        """'kubeconfig', 'in-cluster' or 'none'."""
+        return self._kind
+
+    @property
+    def kubeconfig(self) -> str | None:
+        """The kubeconfig path list (os.pathsep-separated) in kubeconfig mode, else None."""
+        return self._where if self._kind == "kubeconfig" else None
+
+    @property
+    def service_account_dir(self) -> Path:
+        return self._sa_dir
+
+    def in_cluster_server(self) -> str:
+        return self._in_cluster_server()
+
     def all(self) -> list[ContextInfo]:
         if self._kind == IN_CLUSTER:
             return [

@@ -27,6 +27,15 @@ def _name(value: str) -> str:
     return value
 
 
+def _release_name(value: str) -> str:
+    if len(value) > 53 or not _DNS_SUBDOMAIN.match(value) or ".." in value:
+        raise ValueError(
+            f"invalid release name {value!r}: at most 53 lowercase letters, digits, '-' or '.', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
 def _selector(value: str) -> str:
     parts = _split_selector(value)
     for part in parts:
@@ -78,6 +87,18 @@ Limit = Annotated[
 Continue = Annotated[
     str | None,
     Field(description="Continue token from a previous capped list, to fetch the next page"),
+]
+ReleaseName = Annotated[str, AfterValidator(_release_name), Field(description="Helm release name", min_length=1)]
+OptionalReleaseName = Annotated[
+    str | None, AfterValidator(lambda v: _release_name(v) if v else v), Field(description="Helm release name")
+]
+HelmTimeout = Annotated[
+    int,
+    Field(
+        description="Seconds helm may wait for the change (hooks, and readiness when wait is set)",
+        ge=1,
+        le=3600,
+    ),
 ]
 ApiVersion = Annotated[
     str, Field(description="apiVersion of the resource, e.g. 'v1', 'apps/v1', 'example.com/v1'", min_length=1)

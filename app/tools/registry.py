@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from app.config import Settings
 from app.kube.client import Kube
 from app.kube.discovery import Discovery
+from app.kube.helm import Helm
 from app.policy import Policy
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -23,11 +24,12 @@ ArgsT = TypeVar("ArgsT", bound=BaseModel)
 
 @dataclass(frozen=True)
 class Deps:
-    """What handlers may use: the cluster gateway, discovery and the settings."""
+    """What handlers may use: the cluster gateway, discovery, the settings and Helm."""
 
     kube: Kube
     discovery: Discovery
     settings: Settings
+    helm: Helm
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,9 @@ class ToolSpec(Generic[ArgsT]):
 
 def all_specs() -> list[ToolSpec[Any]]:
     """Every tool we know, in catalog order."""
-    from app.tools import cluster, events, pods, resources
+    from app.tools import cluster, events, helm, pods, resources
 
-    return [*cluster.SPECS, *events.SPECS, *pods.SPECS, *resources.SPECS]
+    return [*cluster.SPECS, *events.SPECS, *pods.SPECS, *resources.SPECS, *helm.SPECS]
 
 
 def exposed_specs(policy: Policy) -> list[ToolSpec[Any]]:

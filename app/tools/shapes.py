@@ -49,3 +49,80 @@ class ContextItem(_Out):
 class ContextsOutput(_Out):
     contexts: list[ContextItem]
     current: str | None
+
+
+class HelmReleaseItem(_Out):
+    name: str
+    namespace: str
+    revision: int
+    status: str
+    chart: str = Field(description="Chart name and version, e.g. 'nginx-1.2.3'")
+    app_version: str
+    updated: str
+
+
+class HelmListOutput(_Out):
+    namespace: str | None = Field(description="Namespace listed; null for all namespaces")
+    releases: list[HelmReleaseItem]
+    count: int
+    truncated: bool = Field(description="True when releases were left out (output cap or limit)")
+
+
+class HelmRevisionItem(_Out):
+    revision: int
+    updated: str
+    status: str
+    chart: str
+    app_version: str
+    description: str
+
+
+class HelmHistoryOutput(_Out):
+    name: str
+    namespace: str
+    revisions: list[HelmRevisionItem]
+    count: int
+
+
+class HelmReleaseOutput(_Out):
+    """One release revision: after status, install, upgrade or rollback (or their dry run)."""
+
+    name: str
+    namespace: str
+    revision: int | None
+    status: str
+    chart: str | None = Field(None, description="Chart name and version, e.g. 'nginx-1.2.3'")
+    app_version: str | None = None
+    updated: str | None = None
+    description: str | None = None
+    notes: str | None = None
+    resources: list[str] = Field(default_factory=list, description="Objects of the release, as Kind/name")
+    dry_run: bool = Field(False, description="True when nothing was changed (preview)")
+    message: str | None = Field(None, description="What was done, or would be done in a dry run")
+    manifest: str | None = Field(None, description="Rendered manifest of a dry run (Secret values redacted)")
+
+
+class HelmValuesOutput(_Out):
+    name: str
+    namespace: str
+    revision: int | None
+    all: bool = Field(description="True: computed values including chart defaults; false: user-supplied only")
+    values: dict[str, Any]
+
+
+class HelmManifestOutput(_Out):
+    name: str
+    namespace: str
+    revision: int | None
+    resources: list[str]
+    manifest: str
+    truncated: bool
+
+
+class HelmUninstallOutput(_Out):
+    name: str
+    namespace: str
+    dry_run: bool
+    keep_history: bool
+    resources: list[str] = Field(description="Objects of the release that were (or would be) deleted, as Kind/name")
+    message: str

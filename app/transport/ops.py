@@ -2,7 +2,9 @@
 
 /healthz answers from memory: the process is alive. /readyz asks the cluster, at most once per
 ``readiness_cache_seconds``, and answers 503 with the reason when it cannot be reached, so a
-Deployment stops routing to a pod that cannot do its job without restarting it.
+Deployment stops routing to a pod that cannot do its job without restarting it. It also says
+whether the Helm tools can run (``helm``); a missing helm binary does not make the pod unready,
+since every other tool still works.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import errors
 from app.kube.client import Kube
+from app.kube.helm import Helm
 from app.observability import Metrics, correlation_id, new_correlation_id
 
 CORRELATION_HEADER = "x-correlation-id"
@@ -29,11 +32,14 @@ class _Check:
     at: float
     ok: bool
     reason: str
+    helm_ok: bool = False
+    helm: str = "not checked"
 
 
 class Readiness:
-    def __init__(self, kube: Kube, cache_seconds: float) -> None:
+    def __init__(self, kube: Kube, cache_seconds: float, helm: Helm | None = None) -> None:
         self._kube = kube
+        self._helm = helm
         self._cache_seconds = cache_seconds
         self._last: _Check | None = None
         self._lock = anyio.Lock()
@@ -45,9 +51,13 @@ class Readiness:
                 return self._last
             try:
                 await self._kube.request("GET", "/readyz", timeout=3)
-                self._last = _Check(now, True, "cluster reachable")
+                check = _Check(now, True, "cluster reachable")
             except errors.K8sMcpError as e:
-                self._last = _Check(now, False, str(e))
+                check = _Check(now, False, str(e))
+            if self._helm is not None:
+                probe = await self._helm.probe()
+                check.helm_ok, check.helm = probe.ok, probe.detail
+            self._last = check
             return self._last
 
 
@@ -62,7 +72,11 @@ class OpsEndpoints:
     async def readyz(self, request: Request) -> Response:
         check = await self._readiness.check()
         return JSONResponse(
-            {"status": "ready" if check.ok else "not ready", "reason": check.reason},
+            {
+                "status": "ready" if check.ok else "not ready",
+                "reason": check.reason,
+                "helm": {"ready": check.helm_ok, "detail": check.helm},
+            },
             status_code=200 if check.ok else 503,
         )
 
