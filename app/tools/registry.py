@@ -58,9 +58,9 @@ class ToolSpec(Generic[ArgsT]):
 
 def all_specs() -> list[ToolSpec[Any]]:
     """Every tool we know, in catalog order."""
-    from app.tools import cluster, events, pods, resources
+    from app.tools import cluster, describe, events, pods, resources, workloads
 
-    return [*cluster.SPECS, *events.SPECS, *pods.SPECS, *resources.SPECS]
+    return [*cluster.SPECS, *events.SPECS, *pods.SPECS, *resources.SPECS, describe.SPEC, *workloads.SPECS]
 
 
 def exposed_specs(policy: Policy) -> list[ToolSpec[Any]]:

@@ -23,7 +23,7 @@ from app.tools.registry import Deps, ToolSpec
 
 log = logging.getLogger("k8s_mcp.tools")
 
-SENSITIVE_ARGS = frozenset({"token", "password", "resource", "values"})
+SENSITIVE_ARGS = frozenset({"token", "password", "resource", "values", "patch"})
 
 
 def describe_validation_error(error: ValidationError) -> str:
