@@ -181,6 +181,10 @@ def controller_revisions(owner: dict[str, Any], revisions: list[dict[str, Any]])
 def current_revision(kind: str, obj: dict[str, Any], revisions: list[RevisionInfo]) -> int | None:
     """The revision the object runs now."""
     if kind == "Deployment":
+        template = without_hash((obj.get("spec") or {}).get("template") or {})
+        matching = [r.revision for r in revisions if without_hash(r.template) == template]
+        if matching:  # the controller's revision annotation lags a change by a moment; the template does not
+            return max(matching)
         value = ((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION)
         return int(value) if value else None
     if kind == "StatefulSet":
