@@ -99,6 +99,70 @@ async def test_a_rollout_restart_then_undo_shows_in_the_history(
     assert_one_line_error(missing, "revision 9 not found in the history (revisions: 2, 3)")
 
 
+STATEFUL_AND_DAEMON = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  replicas: 2
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: postgres:16}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: agent, image: fluent-bit:3}]
+"""
+
+
+async def test_statefulsets_and_daemonsets_roll_back_through_their_controller_revisions(
+    writer: ServerProcess, kubectl: Kubectl, namespace: str, era: str
+) -> None:
+    sts = {"kind": "StatefulSet", "name": "db", "namespace": namespace}
+    ds = {"kind": "ds", "name": "agent", "namespace": namespace}
+    bump = {"spec": {"template": {"spec": {"containers": [{"name": "db", "image": "postgres:17"}]}}}}
+    async with connect(writer.url, era) as client:
+        ok(
+            await client.call_tool(
+                "resources_create_or_update", {"resource": STATEFUL_AND_DAEMON, "namespace": namespace}
+            )
+        )
+        for target in (sts, ds):
+            status = await client.call_tool("resources_rollout_status", {**target, "timeoutSeconds": 90})
+            assert status.structured_content["done"], text_of(status)
+        ok(await client.call_tool("resources_patch", {"apiVersion": "apps/v1", **sts, "patch": bump}))
+        ok(await client.call_tool("resources_rollout_restart", ds))
+        for target in (sts, ds):
+            status = await client.call_tool("resources_rollout_status", {**target, "timeoutSeconds": 90})
+            assert status.structured_content["done"], text_of(status)
+        before = await client.call_tool("resources_rollout_history", sts)
+        undo_sts = await client.call_tool("resources_rollout_undo", sts)
+        undo_ds = await client.call_tool("resources_rollout_undo", ds)
+        settled = await client.call_tool("resources_rollout_status", {**sts, "timeoutSeconds": 90})
+        assert settled.structured_content["done"], text_of(settled)
+        after = await client.call_tool("resources_rollout_history", sts)
+    assert [(r["revision"], r["images"]) for r in before.structured_content["revisions"]] == [
+        (1, ["postgres:16"]),
+        (2, ["postgres:17"]),
+    ]
+    assert ok(undo_sts) == f"StatefulSet/db in namespace {namespace} rolled back from revision 2 to revision 1"
+    assert ok(undo_ds) == f"DaemonSet/agent in namespace {namespace} rolled back from revision 2 to revision 1"
+    assert [r["revision"] for r in after.structured_content["revisions"]] == [2, 3]
+    live = json.loads(kubectl("get", "statefulset", "db", "-n", namespace, "-o", "json"))
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "postgres:16"
+    agent = json.loads(kubectl("get", "daemonset", "agent", "-n", namespace, "-o", "json"))
+    assert "kubectl.kubernetes.io/restartedAt" not in (agent["spec"]["template"]["metadata"].get("annotations") or {})
+
+
 def crd(group: str) -> str:
     return f"""
 apiVersion: apiextensions.k8s.io/v1

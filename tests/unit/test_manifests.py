@@ -80,3 +80,18 @@ def test_secret_values_are_collected_plain_and_decoded_and_scrubbed() -> None:
     assert {encoded, "decoded-secret", "plain-secret"} <= values
     assert "not-a-secret" not in values
     assert scrub("rejected plain-secret and decoded-secret", values) == "rejected <redacted> and <redacted>"
+
+
+def test_a_patch_is_checked_against_its_type() -> None:
+    from app.tools.resources import parse_patch
+
+    assert parse_patch('{"spec": {"replicas": 2}}', "merge") == {"spec": {"replicas": 2}}
+    assert parse_patch([{"op": "remove", "path": "/x"}], "json") == [{"op": "remove", "path": "/x"}]
+    for patch, kind, message in [
+        ("{", "merge", "patch is not valid JSON: line 1, column 2"),
+        ({"a": 1}, "json", "a json patch is a non-empty list"),
+        ([{"path": "/x"}], "json", "json patch operation 1 needs 'op' and 'path'"),
+        ([], "strategic", "a strategic patch is a non-empty object"),
+    ]:
+        with pytest.raises(ToolInputError, match=message):
+            parse_patch(patch, kind)
