@@ -24,6 +24,8 @@ class Resource:
     plural: str
     namespaced: bool
     verbs: frozenset[str]
+    subresources: frozenset[str] = frozenset()
+    """Subresources the API serves for this kind ('scale', 'status', ...)."""
 
     @property
     def api_version(self) -> str:
@@ -72,6 +74,7 @@ class Discovery:
                     str(found["name"]),
                     bool(found.get("namespaced")),
                     frozenset(found.get("verbs") or ()),
+                    _subresources(resources, str(found["name"])),
                 )
         known = sorted({str(r["kind"]) for r in resources if "/" not in str(r["name"])})
         raise ToolInputError(f"unknown kind {kind!r} in apiVersion {api_version}; known kinds: {', '.join(known)}")
@@ -105,3 +108,8 @@ def _match(resources: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
         if wanted in names:
             return r
     return None
+
+
+def _subresources(resources: list[dict[str, Any]], plural: str) -> frozenset[str]:
+    prefix = plural + "/"
+    return frozenset(str(r["name"])[len(prefix) :] for r in resources if str(r.get("name", "")).startswith(prefix))

@@ -113,3 +113,35 @@ class Args(BaseModel):
     """Base of every tool's arguments: unknown arguments are an error, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+DryRun = Annotated[
+    bool,
+    Field(description="Preview only: the API server validates the change and nothing is persisted"),
+]
+
+_ROLLOUT_KINDS = {
+    "deployment": "Deployment",
+    "deployments": "Deployment",
+    "deploy": "Deployment",
+    "statefulset": "StatefulSet",
+    "statefulsets": "StatefulSet",
+    "sts": "StatefulSet",
+    "daemonset": "DaemonSet",
+    "daemonsets": "DaemonSet",
+    "ds": "DaemonSet",
+}
+
+
+def _rollout_kind(value: str) -> str:
+    kind = _ROLLOUT_KINDS.get(value.strip().lower())
+    if kind is None:
+        raise ValueError(f"unsupported kind {value!r}: rollouts exist for Deployment, StatefulSet and DaemonSet")
+    return kind
+
+
+RolloutKind = Annotated[
+    str,
+    AfterValidator(_rollout_kind),
+    Field(description="Deployment, StatefulSet or DaemonSet (apps/v1)", min_length=1),
+]

@@ -60,9 +60,17 @@ class ToolSpec(Generic[ArgsT]):
 
 def all_specs() -> list[ToolSpec[Any]]:
     """Every tool we know, in catalog order."""
-    from app.tools import cluster, events, helm, pods, resources
+    from app.tools import cluster, describe, events, helm, pods, resources, workloads
 
-    return [*cluster.SPECS, *events.SPECS, *pods.SPECS, *resources.SPECS, *helm.SPECS]
+    return [
+        *cluster.SPECS,
+        *events.SPECS,
+        *pods.SPECS,
+        *resources.SPECS,
+        describe.SPEC,
+        *workloads.SPECS,
+        *helm.SPECS,
+    ]
 
 
 def exposed_specs(policy: Policy) -> list[ToolSpec[Any]]:

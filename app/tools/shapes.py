@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -126,3 +126,86 @@ class HelmUninstallOutput(_Out):
     keep_history: bool
     resources: list[str] = Field(description="Objects of the release that were (or would be) deleted, as Kind/name")
     message: str
+
+
+class ObjectRef(_Out):
+    """Which object a change was made to."""
+
+    apiVersion: str
+    kind: str
+    name: str
+    namespace: str | None = None
+
+
+class AppliedObject(ObjectRef):
+    result: Literal["created", "configured", "unchanged"]
+    diff: str | None = Field(None, description="Unified diff live -> new (dry run only; secret values hidden)")
+
+
+class ApplyOutput(_Out):
+    dryRun: bool = Field(description="True when nothing was persisted (a preview)")
+    objects: list[AppliedObject]
+
+
+class ChangeOutput(ObjectRef):
+    """The outcome of one write (delete, patch, restart, undo)."""
+
+    result: str = Field(description="What happened, e.g. 'deleted', 'patched', 'unchanged', 'restarted'")
+    dryRun: bool
+    diff: str | None = Field(None, description="Unified diff before -> after, when the tool computes one")
+    detail: str | None = None
+
+
+class ScaleOutput(ObjectRef):
+    replicas: int = Field(description="Desired replicas (after the change, when one was made)")
+    previous: int | None = Field(None, description="Desired replicas before the change; null when only read")
+    current: int | None = Field(None, description="Replicas that exist now (status.replicas)")
+    selector: str | None = None
+    dryRun: bool = False
+
+
+class RolloutStatusOutput(ObjectRef):
+    done: bool = Field(description="True when the rollout is complete")
+    message: str = Field(description="One line, as `kubectl rollout status` prints it")
+
+
+class Revision(_Out):
+    revision: int
+    current: bool
+    name: str = Field(description="ReplicaSet or ControllerRevision holding this revision")
+    changeCause: str | None = None
+    images: list[str]
+
+
+class RolloutHistoryOutput(ObjectRef):
+    revisions: list[Revision]
+
+
+class RolloutUndoOutput(ObjectRef):
+    fromRevision: int | None
+    toRevision: int
+    changed: bool = Field(description="False when the object already runs that revision's template")
+    dryRun: bool
+
+
+class EventItem(_Out):
+    type: str
+    reason: str
+    age: str
+    count: int
+    source: str
+    message: str
+
+
+class OwnerItem(_Out):
+    apiVersion: str
+    kind: str
+    name: str
+    found: bool = Field(description="False when the owner no longer exists or cannot be read")
+
+
+class DescribeOutput(ObjectRef):
+    sections: dict[str, str] = Field(description="The summary the text shows, by heading")
+    owners: list[OwnerItem] = Field(description="Owner chain, nearest first (Pod -> ReplicaSet -> Deployment)")
+    events: list[EventItem] = Field(description="Most recent events of this object, oldest first")
+    eventsTotal: int

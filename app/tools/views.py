@@ -88,3 +88,14 @@ async def ensure_namespace(deps: Deps, namespace: str, context: str | None) -> N
         raise NotFound(f"namespace {namespace!r} not found") from e
     except Forbidden:
         return  # the caller may not read namespaces; keep the original answer
+
+
+def scoped_namespace(deps: Deps, resource: Resource, namespace: str | None, context: str | None) -> str | None:
+    """The namespace a call on ``resource`` targets: None for cluster-scoped kinds."""
+    if not resource.namespaced:
+        return None
+    return namespace or deps.kube.default_namespace(context)
+
+
+def object_label(resource: Resource, name: str, namespace: str | None) -> str:
+    return f"{resource.kind}/{name}" + (f" in namespace {namespace}" if namespace else "")

@@ -73,3 +73,44 @@ def test_cap_text_keeps_short_text_and_announces_cut_text() -> None:
     assert cap_text("short", 100, hint="h") == ("short", False)
     text, capped = cap_text("line\n" * 100, 50, hint="use limit")
     assert capped and "more characters not shown; use limit" in text
+
+
+def test_a_diff_is_compact_ignores_server_noise_and_hides_secret_values() -> None:
+    from app.output import object_diff
+
+    live = {
+        "kind": "Deployment",
+        "metadata": {"name": "web", "resourceVersion": "1", "generation": 1, "managedFields": [{"x": 1}]},
+        "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "c", "image": "nginx:1"}]}}},
+        "status": {"replicas": 2},
+    }
+    new = {
+        **live,
+        "metadata": {**live["metadata"], "resourceVersion": "2", "generation": 2},
+        "spec": {**live["spec"], "replicas": 3},
+        "status": {"replicas": 3},
+    }
+    diff = object_diff(live, new, name="Deployment/web")
+    assert "-  replicas: 2" in diff and "+  replicas: 3" in diff
+    assert "resourceVersion" not in diff and "generation" not in diff and "status" not in diff
+    assert object_diff(live, live, name="Deployment/web") == ""
+
+    secret = {"kind": "Secret", "metadata": {"name": "s"}, "data": {"a": "b2xk", "b": "c2FtZQ=="}}
+    changed = {**secret, "data": {"a": "bmV3dmFsdWU=", "b": "c2FtZQ=="}}
+    diff = object_diff(secret, changed, name="Secret/s")
+    assert "b2xk" not in diff and "bmV3dmFsdWU=" not in diff
+    assert "+  a: <redacted 12 chars, changed>" in diff
+    assert "+  b" not in diff and "-  b" not in diff
+
+
+def test_ages_read_like_kubectl() -> None:
+    from datetime import UTC, datetime
+
+    from app.output import human_age
+
+    now = datetime(2026, 1, 2, 0, 0, 0, tzinfo=UTC)
+    assert human_age("2026-01-01T23:59:15Z", now) == "45s"
+    assert human_age("2026-01-01T23:00:00Z", now) == "60m"
+    assert human_age("2026-01-01T00:00:00Z", now) == "24h"
+    assert human_age("2025-12-25T00:00:00Z", now) == "8d"
+    assert human_age(None, now) == "<unknown>"
