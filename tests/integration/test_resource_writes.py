@@ -24,8 +24,14 @@ def writer(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """A server with destructive tools enabled (writes are hidden otherwise), approval off and Secrets allowed:
     these tests are about what the tools do; approval and the Secret deny rule are tested on their own."""
     proc = start_server(
-        tmp_path_factory.mktemp("writer"), "--kubeconfig", str(kubeconfig), "--enable-destructive-operations",
-        "--approval", "none", "--denied-resources", "",
+        tmp_path_factory.mktemp("writer"),
+        "--kubeconfig",
+        str(kubeconfig),
+        "--enable-destructive-operations",
+        "--approval",
+        "none",
+        "--denied-resources",
+        "",
     )
     yield proc
     proc.stop()
