@@ -16,11 +16,15 @@ ARG HELM_VERSION=v3.22.0
 ARG TARGETOS=linux
 ARG TARGETARCH=amd64
 ENV CGO_ENABLED=0 GOFLAGS=-trimpath GOTOOLCHAIN=local
-# Native builds land in $GOPATH/bin, cross builds in $GOPATH/bin/<os>_<arch>: take whichever exists.
+# The -X flags are those of helm's own Makefile: its version, and the Kubernetes version `helm template`
+# assumes without a cluster (client-go v0.37 => 1.37). Native builds land in $GOPATH/bin, cross builds
+# in $GOPATH/bin/<os>_<arch>: take whichever exists.
 RUN --mount=type=cache,target=/root/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
-    GOOS="${TARGETOS}" GOARCH="${TARGETARCH}" \
-      go install -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}" \
+    k8s="-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37" \
+ && k8s="$k8s -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37" \
+ && GOOS="${TARGETOS}" GOARCH="${TARGETARCH}" \
+      go install -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} $k8s" \
       "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}" \
  && mkdir -p /out \
  && find "$(go env GOPATH)/bin" -type f -name helm -exec cp {} /out/helm \; \
