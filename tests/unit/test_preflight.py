@@ -80,10 +80,10 @@ def test_invalid_yaml_is_reported_by_position_without_quoting_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "kubeconfig"
-    path.write_text(f"users:\n- name: me\n  user:\n    token: {PLANTED}\n\t bad: [\n")
+    path.write_text(f"users:\n- name: me\n  user:\n    token: {PLANTED} : x\n")  # PyYAML quotes this line
     code, err = run(capsys, "--kubeconfig", str(path))
     assert code == 1
-    assert "is not valid YAML" in err and "line 5" in err
+    assert "is not valid YAML" in err and "line 4" in err
     assert PLANTED not in err
 
 
@@ -207,3 +207,16 @@ def test_the_entrypoint_passes_help_through_and_runs_other_commands() -> None:
     assert helped.returncode == 0 and helped.stdout.startswith("usage: k8s-mcp")
     other = entrypoint("python", "-c", "print('hello from the image')")
     assert other.returncode == 0 and other.stdout.strip() == "hello from the image"
+
+
+def test_the_server_reports_a_broken_kubeconfig_without_quoting_it(tmp_path: Path) -> None:
+    from app.config import load_settings
+    from app.errors import Unavailable
+    from app.kube.contexts import Contexts
+
+    path = tmp_path / "kubeconfig"
+    path.write_text(f"users:\n- name: me\n  user:\n    token: {PLANTED} : x\n")  # PyYAML quotes this line
+    contexts = Contexts(load_settings(["--kubeconfig", str(path)], environ={}))
+    with pytest.raises(Unavailable) as caught:
+        contexts.all()
+    assert "is not valid YAML" in str(caught.value) and PLANTED not in str(caught.value)
