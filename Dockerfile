@@ -6,20 +6,21 @@
 #   docker build -t k8s-mcp:0.1.0 --build-arg REVISION="$(git rev-parse HEAD)" .
 #
 # Stages: helm (compiled from its Go module, checksummed by go.sum and the Go checksum database,
-# for the build platform's TARGETARCH), build (uv sync --frozen into /app/.venv), runtime.
+# on the build platform for the target one), build (uv sync --frozen into /app/.venv), runtime.
+# Needs BuildKit (the default builder): cache mounts, COPY --chmod, --platform=$BUILDPLATFORM.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # ---------------------------------------------------------------------------------------------
 FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS helm
 ARG HELM_VERSION=v3.22.0
-ARG TARGETOS=linux
-ARG TARGETARCH=amd64
+ARG TARGETOS
+ARG TARGETARCH
 ENV CGO_ENABLED=0 GOFLAGS=-trimpath GOTOOLCHAIN=local
 # The -X flags are those of helm's own Makefile: its version, and the Kubernetes version `helm template`
 # assumes without a cluster (client-go v0.37 => 1.37). Native builds land in $GOPATH/bin, cross builds
 # in $GOPATH/bin/<os>_<arch>: take whichever exists.
-RUN --mount=type=cache,target=/root/go/pkg/mod \
+RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     k8s="-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37" \
  && k8s="$k8s -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37" \
@@ -56,6 +57,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 
 # ---------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
+ARG PYTHON_IMAGE
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 ARG CREATED=unknown
@@ -67,7 +69,7 @@ LABEL org.opencontainers.image.title="k8s-mcp" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.base.name="docker.io/library/python:3.11-slim-bookworm"
+      org.opencontainers.image.base.name="${PYTHON_IMAGE}"
 
 # uid/gid 10001, no login shell, a home whose only content is the .kube mount point. Nothing below
 # is writable: helm, the kubernetes client and Python write to /tmp only (see the ENV block).
@@ -75,7 +77,7 @@ RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid 10001 --home-dir /home/app --no-create-home --shell /usr/sbin/nologin app \
  && mkdir -p /home/app/.kube \
  && rm -rf /usr/local/bin/pip* /usr/local/lib/python3.11/site-packages/pip \
-           /usr/local/lib/python3.11/site-packages/setuptools /usr/local/lib/python3.11/site-packages/wheel
+           /usr/local/lib/python3.11/site-packages/pip-*.dist-info
 
 ENV PATH=/app/.venv/bin:$PATH \
     HOME=/home/app \
