@@ -4,7 +4,7 @@ UV ?= uv
 PYTEST_ARGS ?=
 export KUBECONFIG_TEST := $(CURDIR)/.cluster/kubeconfig
 
-.PHONY: run test lint unit integration cluster-up cluster-down sync clean
+.PHONY: run test lint unit integration chart cluster-up cluster-down sync clean
 
 sync:
 	$(UV) sync --frozen
@@ -24,7 +24,11 @@ unit: sync
 integration: sync cluster-up
 	K8S_MCP_TEST_KUBECONFIG=$(KUBECONFIG_TEST) $(UV) run pytest tests/integration -q $(PYTEST_ARGS)
 
-test: lint unit integration
+# Dockerfile (hadolint), compose, shell scripts, the chart (lint, template, schema, server-side dry run).
+chart: sync cluster-up
+	K8S_MCP_TEST_KUBECONFIG=$(KUBECONFIG_TEST) ./rig/chart-checks.sh
+
+test: lint unit integration chart
 
 cluster-up:
 	./rig/cluster.sh up

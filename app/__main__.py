@@ -1,4 +1,4 @@
-"""Command line entry: settings -> logging -> uvicorn (HTTP) or stdio."""
+"""Command line entries: ``k8s-mcp`` (settings -> logging -> uvicorn or stdio) and ``k8s-mcp-preflight``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import anyio
 import uvicorn
 
 from app.config import load_settings
-from app.errors import ConfigError
+from app.errors import ConfigError, K8sMcpError
 from app.observability import configure_logging
 
 
@@ -36,6 +36,28 @@ def main(argv: list[str] | None = None) -> int:
         lifespan="on",
     )
     logging.getLogger("k8s_mcp.server").info("exited")
+    return 0
+
+
+def preflight(argv: list[str] | None = None) -> int:
+    """``k8s-mcp-preflight [server args]``: check the credentials the server would use and say so in one
+    line on stderr (never a secret); exit 1 with the reason when it could not authenticate. The
+    container entrypoint runs it with the server's own arguments before exec'ing the server."""
+    try:
+        settings = load_settings(argv)
+    except ConfigError as e:
+        print(f"k8s-mcp: {e}", file=sys.stderr)  # noqa: T201 - a start-up line, before logging exists
+        return 2
+    from app.kube.preflight import check_credentials
+
+    try:
+        summary = check_credentials(settings)
+    except K8sMcpError as e:
+        print(f"k8s-mcp: cannot start: {e}", file=sys.stderr)  # noqa: T201
+        return 1
+    print(f"k8s-mcp: {summary.line()}", file=sys.stderr)  # noqa: T201
+    for warning in summary.warnings:
+        print(f"k8s-mcp: warning: {warning}", file=sys.stderr)  # noqa: T201
     return 0
 
 

@@ -116,8 +116,10 @@ class Contexts:
         for path in paths:
             try:
                 doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-            except (OSError, yaml.YAMLError) as e:
-                raise Unavailable(f"cannot read kubeconfig {path}: {e}") from e
+            except OSError as e:
+                raise Unavailable(f"cannot read kubeconfig {path}: {e.strerror}") from e
+            except yaml.YAMLError as e:
+                raise Unavailable(f"kubeconfig {path} is not valid YAML: {yaml_problem(e)}") from e
             for section in ("clusters", "contexts"):
                 for entry in doc.get(section) or []:
                     merged[section].setdefault(str(entry.get("name")), entry.get(section[:-1]) or {})
@@ -192,3 +194,11 @@ class Contexts:
             return (self._sa_dir / "namespace").read_text(encoding="utf-8").strip() or "default"
         except OSError:
             return "default"
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """A YAML error as one line without the file excerpt PyYAML quotes (a kubeconfig line can be a token)."""
+    problem = getattr(error, "problem", None) or getattr(error, "context", None) or "cannot be parsed"
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{problem}{where}"

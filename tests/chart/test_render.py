@@ -1,0 +1,158 @@
+"""The chart as rendered by `helm template`: hardening, RBAC from values, the config file, optional objects.
+
+No cluster needed; the real install is in tests/integration/test_in_cluster.py and the server-side
+dry run of every ci/ scenario in rig/chart-checks.sh.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.config import Settings, load_settings
+from tests.chart.conftest import CHART, Render, kinds, one
+
+WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
+CHART_MANAGED_SETTINGS = {
+    "host", "port", "transport", "kubeconfig", "context", "in_cluster", "service_account_dir",
+    # secrets come from Kubernetes Secrets (auth.tokensSecretName, approval.secretName), never the ConfigMap
+    "auth_tokens_file", "auth_token", "approval_secret",
+}
+
+
+def rules_of(objects: list[dict[str, Any]], kind: str = "ClusterRole") -> list[dict[str, Any]]:
+    return [rule for o in objects if o["kind"] == kind for rule in o["rules"]]
+
+
+def server_settings(objects: list[dict[str, Any]], tmp_path: Path) -> Settings:
+    config = tmp_path / "config.yaml"
+    config.write_text(one(objects, "ConfigMap")["data"]["config.yaml"])
+    return load_settings(["--config", str(config)], environ={})
+
+
+def test_default_install_renders_only_the_core_objects(render: Render) -> None:
+    assert kinds(render()) == [
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ConfigMap",
+        "Deployment",
+        "Service",
+        "ServiceAccount",
+    ]
+
+
+def test_the_pod_is_hardened_and_probed_on_healthz_and_readyz(render: Render) -> None:
+    pod = one(render(), "Deployment")["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 10001
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert pod["enableServiceLinks"] is False
+    sc = container["securityContext"]
+    assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
+    assert sc["capabilities"] == {"drop": ["ALL"]}
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+    assert container["args"][:2] == ["--config", "/etc/k8s-mcp/config/config.yaml"]
+
+
+def test_default_rbac_reads_everything_but_secrets_and_writes_nothing(render: Render) -> None:
+    rules = rules_of(render())
+    assert all(set(rule["verbs"]) <= {"get", "list", "watch"} for rule in rules)
+    core = [r for r in rules if r["apiGroups"] == [""]]
+    assert "secrets" not in core[0]["resources"] and "pods/log" in core[0]["resources"]
+    assert not any("*" in r["apiGroups"] for r in rules), "a '*' group would include core Secrets"
+    groups = {g for r in rules for g in r["apiGroups"]}
+    assert {"apps", "batch", "metrics.k8s.io", "apiextensions.k8s.io"} <= groups
+
+
+def test_write_rules_and_exec_appear_only_when_enabled(render: Render) -> None:
+    rules = rules_of(render("--set", "rbac.write=true", "--set", "rbac.writeGroups={example.com}"))
+    writes = [r for r in rules if WRITE_VERBS & set(r["verbs"])]
+    assert any(r["apiGroups"] == [""] and "pods" in r["resources"] for r in writes)
+    assert any("example.com" in r["apiGroups"] for r in writes)
+    assert not any("secrets" in r["resources"] for r in rules)
+    assert not any("pods/exec" in r["resources"] for r in rules)
+    exec_rules = rules_of(render("--set", "rbac.exec=true"))
+    assert any("pods/exec" in r["resources"] for r in exec_rules)
+
+
+def test_namespaced_rbac_gives_a_role_per_namespace_and_nothing_cluster_wide(render: Render) -> None:
+    objects = render("--set", "rbac.namespaced=true", "--set", "rbac.namespaces={apps,data}")
+    assert "ClusterRole" not in kinds(objects) and "ClusterRoleBinding" not in kinds(objects)
+    roles = [o for o in objects if o["kind"] == "Role"]
+    bindings = [o for o in objects if o["kind"] == "RoleBinding"]
+    assert sorted(r["metadata"]["namespace"] for r in roles) == ["apps", "data"]
+    assert all(b["subjects"][0]["namespace"] == "tools" for b in bindings)
+    core = rules_of(objects, "Role")[0]["resources"]
+    assert "nodes" not in core and "namespaces" not in core
+
+
+def test_the_config_map_is_a_config_file_the_server_accepts(render: Render, tmp_path: Path) -> None:
+    settings = server_settings(render(), tmp_path)
+    assert settings.in_cluster == "true" and settings.port == 8008 and settings.read_only is True
+    for host in ("mcp-k8s-mcp", "mcp-k8s-mcp.tools", "mcp-k8s-mcp.tools.svc", "mcp-k8s-mcp.tools.svc.cluster.local"):
+        assert host in settings.allowed_hosts
+    assert "localhost" in settings.allowed_hosts
+
+
+def test_ingress_hosts_and_extra_hosts_are_accepted_as_host_headers(render: Render, tmp_path: Path) -> None:
+    objects = render(
+        "-f", str(CHART / "ci" / "ingress-hpa-pdb-values.yaml"), "--set", "config.allowed_hosts={mcp.internal}"
+    )
+    settings = server_settings(objects, tmp_path)
+    assert {"mcp.example.com", "mcp.internal"} <= set(settings.allowed_hosts)
+    assert settings.stateless is True
+
+
+def test_read_only_follows_rbac_write_unless_set(render: Render, tmp_path: Path) -> None:
+    assert server_settings(render("--set", "rbac.write=true"), tmp_path).read_only is False
+    assert server_settings(render("--set", "rbac.write=true,config.read_only=true"), tmp_path).read_only is True
+
+
+def test_a_settings_change_rolls_the_pods_through_the_checksum(render: Render) -> None:
+    def checksum(*args: str) -> str:
+        return str(one(render(*args), "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
+
+    assert checksum() == checksum()
+    assert checksum() != checksum("--set", "config.log_level=DEBUG")
+
+
+def test_scaling_out_renders_hpa_pdb_ingress_networkpolicy_and_servicemonitor(render: Render) -> None:
+    objects = render("-f", str(CHART / "ci" / "ingress-hpa-pdb-values.yaml"))
+    assert {"HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "NetworkPolicy", "ServiceMonitor"} <= set(
+        kinds(objects)
+    )
+    assert "replicas" not in one(objects, "Deployment")["spec"], "the HPA owns the replica count"
+    hpa = one(objects, "HorizontalPodAutoscaler")
+    assert "k8s-mcp/warning" not in hpa["metadata"].get("annotations", {}), "stateless: no session warning"
+    policy = one(objects, "NetworkPolicy")
+    assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
+
+
+def test_the_hpa_is_marked_when_replicas_would_break_legacy_sessions(render: Render) -> None:
+    hpa = one(render("--set", "autoscaling.enabled=true"), "HorizontalPodAutoscaler")
+    assert "Mcp-Session-Id" in hpa["metadata"]["annotations"]["k8s-mcp/warning"]
+
+
+def test_a_kubeconfig_secret_replaces_the_in_cluster_credentials(render: Render, tmp_path: Path) -> None:
+    objects = render("--set", "kubeconfig.secretName=remote", "--set", "kubeconfig.context=prod")
+    settings = server_settings(objects, tmp_path)
+    assert settings.in_cluster == "false" and settings.context == "prod"
+    assert settings.kubeconfig == "/etc/k8s-mcp/kubeconfig/config"
+    volumes = one(objects, "Deployment")["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "kubeconfig", "secret": {"secretName": "remote", "defaultMode": 0o440}} in volumes
+
+
+def test_every_server_setting_is_either_in_the_values_schema_or_set_by_the_chart() -> None:
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    in_schema = set(schema["properties"]["config"]["properties"])
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert set(Settings.model_fields) - CHART_MANAGED_SETTINGS == in_schema, (
+        "a server setting was added or removed: update config in charts/k8s-mcp/values.yaml and values.schema.json"
+    )
+    assert set(values["config"]) == in_schema

@@ -1,0 +1,245 @@
+"""In-cluster mode, proven: the chart installed into the real control plane, then our server run the way
+its pod runs it, with the chart's own service account and nothing else.
+
+kwok "runs" the chart's pod as far as Kubernetes is concerned (scheduled, Running, Ready) but no
+container starts, so the server process is started here, exactly as the image would start it:
+``entrypoint.sh --config <the chart's ConfigMap>``, with a service-account directory holding a token
+for the chart's ServiceAccount (TokenRequest API), the cluster CA and the namespace, and
+KUBERNETES_SERVICE_HOST/PORT pointing at the API server. No kubeconfig is visible to it. What it may
+read is then decided by the chart's RBAC alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx2
+import pytest
+import yaml
+
+from tests.integration.conftest import ROOT, Kubectl, ServerProcess, connect, free_port, rig_bin, text_of
+
+pytestmark = pytest.mark.anyio
+
+CHART = ROOT / "charts" / "k8s-mcp"
+RELEASE = "k8s-mcp"
+
+
+@dataclass
+class Install:
+    namespace: str
+    service_account: str
+    notes: str
+    server: ServerProcess
+    sa_dir: Path
+    token: str
+
+
+def helm(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(rig_bin() / "helm"), "--kubeconfig", str(kubeconfig), *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"helm {' '.join(args)} failed: {result.stderr.strip()}")
+    return result
+
+
+def cluster_ca(kubeconfig: Path) -> bytes:
+    cluster = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]
+    if cluster.get("certificate-authority-data"):
+        return base64.b64decode(cluster["certificate-authority-data"])
+    path = Path(cluster["certificate-authority"])
+    return (path if path.is_absolute() else kubeconfig.parent / path).read_bytes()
+
+
+def api_port(kubeconfig: Path) -> str:
+    server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
+    return str(urlsplit(server).port or 443)
+
+
+def pod_env(sa_dir: Path, kubeconfig: Path) -> dict[str, str]:
+    """The environment of the chart's pod: the image's PATH, the service host/port, no kubeconfig."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("K8S_MCP_", "KUBECONFIG", "MCP_PORT"))}
+    env.update(
+        PATH=f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}",
+        HOME=str(sa_dir.parent / "home"),  # no ~/.kube/config there
+        KUBERNETES_SERVICE_HOST="127.0.0.1",
+        KUBERNETES_SERVICE_PORT=api_port(kubeconfig),
+    )
+    return env
+
+
+def start_like_the_pod(kubectl: Kubectl, kubeconfig: Path, namespace: str, workdir: Path) -> tuple[ServerProcess, str]:
+    """entrypoint.sh with the chart's rendered config file, listening on a free loopback port."""
+    config = workdir / "config.yaml"
+    config.write_text(kubectl("get", "configmap", RELEASE, "-n", namespace, "-o", "jsonpath={.data.config\\.yaml}"))
+    port = free_port()
+    log_path = workdir / "server.log"
+    args = ["--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--service-account-dir", str(workdir / "sa")]
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [str(ROOT / "entrypoint.sh"), *args],
+            cwd=workdir,
+            env=pod_env(workdir / "sa", kubeconfig),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
+        with contextlib.suppress(httpx2.HTTPError):
+            if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return ServerProcess(f"{base}/mcp", base, process, log_path), " ".join(args)
+        time.sleep(0.1)
+    process.send_signal(signal.SIGKILL)
+    raise AssertionError(f"server did not answer /healthz within 30s:\n{log_path.read_text()}")
+
+
+def install(kubectl: Kubectl, kubeconfig: Path, workdir: Path, *values: str) -> Iterator[Install]:
+    namespace = f"mcp-{uuid.uuid4().hex[:8]}"
+    kubectl("create", "namespace", namespace)
+    try:
+        result = helm(
+            kubeconfig, "install", RELEASE, str(CHART), "-n", namespace, "--wait", "--timeout", "120s", *values
+        )
+        service_account = RELEASE  # release name == chart name: full name is the release name
+        token = kubectl("create", "token", service_account, "-n", namespace, "--duration", "15m").strip()
+        sa_dir = workdir / "sa"
+        sa_dir.mkdir()
+        (sa_dir / "token").write_text(token)
+        (sa_dir / "ca.crt").write_bytes(cluster_ca(kubeconfig))
+        (sa_dir / "namespace").write_text(namespace)
+        server, _ = start_like_the_pod(kubectl, kubeconfig, namespace, workdir)
+        try:
+            yield Install(namespace, service_account, result.stdout, server, sa_dir, token)
+        finally:
+            server.stop()
+    finally:
+        helm(kubeconfig, "uninstall", RELEASE, "-n", namespace, "--wait", check=False)
+        kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="module")
+def cluster_wide(kubectl: Kubectl, kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Install]:
+    # The server's own rule denies Secrets before any request is sent; lift it here so the test shows that
+    # the chart's ClusterRole refuses them too (the server rule is tested in test_security.py).
+    yield from install(kubectl, kubeconfig, tmp_path_factory.mktemp("cluster-wide"),
+                       "--set-json", 'config.denied_resources=["example.com/Nothing"]')
+
+
+@pytest.fixture(scope="module")
+def namespaced(kubectl: Kubectl, kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Install]:
+    yield from install(kubectl, kubeconfig, tmp_path_factory.mktemp("namespaced"), "--set", "rbac.namespaced=true")
+
+
+def test_the_chart_installs_and_its_pod_runs_as_the_charts_service_account(
+    cluster_wide: Install, kubectl: Kubectl
+) -> None:
+    pods = yaml.safe_load(kubectl("get", "pods", "-n", cluster_wide.namespace, "-o", "yaml"))["items"]
+    assert len(pods) == 1
+    assert pods[0]["status"]["phase"] == "Running"
+    assert pods[0]["spec"]["serviceAccountName"] == cluster_wide.service_account
+    assert f"port-forward service/{RELEASE} 8008:8008" in cluster_wide.notes
+    assert "http://localhost:8008/mcp" in cluster_wide.notes
+    bindings = kubectl("get", "clusterrolebinding", f"{RELEASE}-{cluster_wide.namespace}", "-o", "name")
+    assert bindings.strip()
+
+
+async def test_the_server_in_cluster_lists_pods_and_namespaces_the_cluster_role_allows(
+    cluster_wide: Install, era: str
+) -> None:
+    async with connect(cluster_wide.server.url, era) as client:
+        pods = await client.call_tool("pods_list_in_namespace", {"namespace": cluster_wide.namespace})
+        namespaces = await client.call_tool("namespaces_list", {})
+        contexts = await client.call_tool("configuration_contexts_list", {})
+    assert not pods.is_error, text_of(pods)
+    assert f"{RELEASE}-" in text_of(pods) and "Running" in text_of(pods)
+    assert not namespaces.is_error, text_of(namespaces)
+    assert cluster_wide.namespace in text_of(namespaces)
+    assert contexts.structured_content["current"] == "in-cluster"
+    assert contexts.structured_content["contexts"][0]["namespace"] == cluster_wide.namespace
+
+
+async def test_the_server_in_cluster_is_refused_secrets_in_one_forbidden_line(cluster_wide: Install, era: str) -> None:
+    async with connect(cluster_wide.server.url, era) as client:
+        result = await client.call_tool("resources_list", {"apiVersion": "v1", "kind": "Secret"})
+    text = text_of(result)
+    assert result.is_error
+    assert len(text.splitlines()) == 1
+    assert "forbidden" in text.lower() and "secrets" in text
+    assert f"system:serviceaccount:{cluster_wide.namespace}:{cluster_wide.service_account}" in text
+
+
+def test_the_entrypoint_names_the_service_account_and_never_prints_the_token(cluster_wide: Install) -> None:
+    first = cluster_wide.server.logs().splitlines()[0]
+    assert first.startswith("k8s-mcp: cluster credentials: in-cluster service account")
+    assert f"auth in-cluster (system:serviceaccount:{cluster_wide.namespace}:{RELEASE})" in first
+    assert f"namespace {cluster_wide.namespace}" in first
+    assert cluster_wide.token not in cluster_wide.server.logs()
+
+
+async def test_namespaced_rbac_reads_its_namespace_and_is_refused_everywhere_else(
+    namespaced: Install, era: str
+) -> None:
+    async with connect(namespaced.server.url, era) as client:
+        own = await client.call_tool("pods_list_in_namespace", {"namespace": namespaced.namespace})
+        other = await client.call_tool("pods_list_in_namespace", {"namespace": "default"})
+        namespaces = await client.call_tool("namespaces_list", {})
+    assert not own.is_error, text_of(own)
+    assert f"{RELEASE}-" in text_of(own)
+    for refused in (other, namespaces):
+        assert refused.is_error
+        assert len(text_of(refused).splitlines()) == 1
+        assert "forbidden" in text_of(refused).lower()
+
+
+def test_notes_warn_when_the_hpa_would_break_legacy_sessions(cluster_wide: Install, kubeconfig: Path) -> None:
+    result = helm(
+        kubeconfig,
+        "upgrade",
+        RELEASE,
+        str(CHART),
+        "-n",
+        cluster_wide.namespace,
+        "--dry-run=server",
+        "--set",
+        "autoscaling.enabled=true",
+    )
+    assert "WARNING: the HPA runs 2-5 pods with config.stateless false" in result.stdout
+    stateless = helm(
+        kubeconfig,
+        "upgrade",
+        RELEASE,
+        str(CHART),
+        "-n",
+        cluster_wide.namespace,
+        "--dry-run=server",
+        "--set",
+        "autoscaling.enabled=true,config.stateless=true",
+    )
+    assert "WARNING" not in stateless.stdout
+
+
+def test_wrong_values_are_refused_before_anything_is_created(cluster_wide: Install, kubeconfig: Path) -> None:
+    result = helm(
+        kubeconfig, "install", "bad", str(CHART), "-n", cluster_wide.namespace, "--set", "rbac.write=yes", check=False
+    )
+    assert result.returncode != 0
+    assert "at '/rbac/write': got string, want boolean" in result.stderr
+    assert "bad" not in helm(kubeconfig, "list", "-n", cluster_wide.namespace, "-q").stdout.split()
