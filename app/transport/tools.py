@@ -23,7 +23,7 @@ from app.tools.registry import Deps, ToolSpec
 
 log = logging.getLogger("k8s_mcp.tools")
 
-SENSITIVE_ARGS = frozenset({"token", "password", "resource", "values"})
+SENSITIVE_ARGS = frozenset({"token", "password", "resource", "values", "yamlContent"})
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -61,7 +61,11 @@ async def run_tool(
     """Run one call of ``spec``; never raises for anything a client could cause."""
     cid = (headers or {}).get("x-correlation-id") or new_correlation_id()
     cid_token = correlation_id.set(cid)
-    sid_token = session_id.set((headers or {}).get("mcp-session-id") or "-")
+    # The session id keys per-session state below (switchContext's default context). Over HTTP it is
+    # the Mcp-Session-Id the SDK has already validated (unknown ids get 404 before any tool runs);
+    # stdio has exactly one client, hence one fixed key; stateless requests have none ("-").
+    stdio = deps.settings.transport == "stdio"
+    sid_token = session_id.set((headers or {}).get("mcp-session-id") or ("stdio" if stdio else "-"))
     started = time.perf_counter()
     outcome = "error"
     metrics.inflight.inc()
