@@ -166,8 +166,11 @@ def summarize_stats(summary: dict[str, Any], *, max_pods: int = 50) -> tuple[str
     def size(value: int | None) -> str:
         return output.format_bytes(value) if value is not None else "?"
 
+    def milli(value: float | None) -> str:
+        return f"{value:g}" if value is not None else "?"
+
     lines = [
-        f"Node {data.node}: CPU {data.cpu_millicores if data.cpu_millicores is not None else '?'}m, "
+        f"Node {data.node}: CPU {milli(data.cpu_millicores)}m, "
         f"memory working set {size(data.memory_working_set_bytes)} (available {size(data.memory_available_bytes)}), "
         f"filesystem {size(data.fs_used_bytes)} used of {size(data.fs_capacity_bytes)}, "
         f"network rx {size(data.network_rx_bytes)} tx {size(data.network_tx_bytes)}, {len(pods)} pods"
@@ -179,7 +182,7 @@ def summarize_stats(summary: dict[str, Any], *, max_pods: int = 50) -> tuple[str
                 [
                     u.namespace,
                     u.name,
-                    u.cpu_millicores,
+                    milli(u.cpu_millicores),
                     size(u.memory_working_set_bytes),
                     size(u.ephemeral_storage_used_bytes),
                 ]
