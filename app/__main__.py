@@ -22,12 +22,19 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     from app.server import assemble, create_app
 
+    try:
+        if settings.transport == "stdio":
+            parts = assemble(settings)
+        else:
+            app = create_app(settings)
+    except ConfigError as e:  # a tool or toolset name the catalog does not know
+        print(f"k8s-mcp: {e}", file=sys.stderr)  # noqa: T201 - a start-up refusal, like the one above
+        return 2
     if settings.transport == "stdio":
-        parts = assemble(settings)
         anyio.run(parts.mcp.run_stdio_async)
         return 0
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,

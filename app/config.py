@@ -245,6 +245,28 @@ class Settings(BaseModel):
         description="Open legacy sessions before new ones get 503",
         json_schema_extra=_env("K8S_MCP_MAX_SESSIONS"),
     )
+    tool_profile: Literal["default", "infra"] = Field(
+        "default",
+        description="Tool names to expose: default = the Go kubernetes-mcp-server's (pods_list, ...); "
+        "infra = the infra.k8s catalog (listPods, getPodLogs, switchContext, ...)",
+        json_schema_extra=_env("K8S_MCP_TOOL_PROFILE"),
+    )
+    toolsets: tuple[str, ...] = Field(
+        ("core", "config", "metrics", "helm"),
+        description="Toolsets to expose (comma list of core, config, metrics, helm)",
+        json_schema_extra=_env("K8S_MCP_TOOLSETS"),
+    )
+    enabled_tools: tuple[str, ...] = Field(
+        (),
+        description="When set, expose exactly these tools (comma list), whatever their toolset; "
+        "read-only and destructive gating still apply",
+        json_schema_extra=_env("K8S_MCP_ENABLED_TOOLS"),
+    )
+    disabled_tools: tuple[str, ...] = Field(
+        (),
+        description="Tools never to expose (comma list)",
+        json_schema_extra=_env("K8S_MCP_DISABLED_TOOLS"),
+    )
     max_body_bytes: int = Field(
         4 * 1024 * 1024,
         ge=1024,
@@ -259,6 +281,9 @@ class Settings(BaseModel):
         "allowed_namespaces",
         "denied_namespaces",
         "required_scopes",
+        "toolsets",
+        "enabled_tools",
+        "disabled_tools",
         mode="before",
     )
     @classmethod
@@ -266,6 +291,11 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("tool_profile", mode="before")
+    @classmethod
+    def _lower_profile(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -327,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _show_default(value: Any) -> str:
     if isinstance(value, tuple):
-        return ",".join(value)
+        return ",".join(value) or "none"
     return "unset" if value is None else str(value)
 
 

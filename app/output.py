@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import yaml
@@ -41,7 +42,7 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _ASSIGNMENT = re.compile(
     r"(?i)\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*)"
-    r"([ \t]*[=:][ \t]*|\"[ \t]*:[ \t]*\")(?!<redacted)([^\s\",;&]{3,})(?![^\s]*:)"
+    r"([ \t]*[=:][ \t]*|\"[ \t]*:[ \t]*\")(?!<redacted|REDACTED\b|DATA\+OMITTED)([^\s\",;&]{3,})(?![^\s]*:)"
 )
 # Keys that name or point at a secret rather than hold one (secretName, tokenPath, secretKeyRef, ...).
 _REFERENCE_KEY = re.compile(r"(?i)(name|ref|path|file|namespace|seconds|expiration|audience|type)$")
@@ -333,3 +334,214 @@ def human_age(then: str | None, now: datetime) -> str:
     if hours < 48:
         return f"{hours}h"
     return f"{hours // 24}d"
+
+
+def cap_tail(text: str, max_chars: int, *, hint: str) -> tuple[str, bool]:
+    """Keep the LAST lines of ``text`` within ``max_chars`` (logs: the newest matter most) and say,
+    on a closing line, how much earlier text was left out."""
+    if len(text) <= max_chars:
+        return text, False
+    start = text.find("\n", len(text) - max_chars)
+    start = start + 1 if start >= 0 else len(text) - max_chars
+    omitted = text[:start]
+    lines = omitted.count("\n") + (0 if omitted.endswith("\n") or not omitted else 1)
+    note = f"[output capped: {lines} earlier lines ({len(omitted)} characters) not shown; {hint}]"
+    return f"{text[start:]}\n{note}" if not text.endswith("\n") else f"{text[start:]}{note}", True
+
+
+# -- kubeconfig redaction -------------------------------------------------------------------------
+
+KUBECONFIG_REDACTED = "REDACTED"  # as `kubectl config view` prints
+DATA_OMITTED = "DATA+OMITTED"
+
+#: User fields that are not secrets (names, paths, impersonation); everything else is redacted.
+_SAFE_USER_KEYS = frozenset(
+    {"username", "as", "as-uid", "as-groups", "client-certificate", "client-key", "tokenFile", "exec", "auth-provider"}
+)
+_SAFE_EXEC_KEYS = frozenset({"apiVersion", "command", "interactiveMode", "provideClusterInfo", "installHint"})
+_SAFE_AUTH_PROVIDER_CONFIG = frozenset(
+    {
+        "client-id",
+        "idp-issuer-url",
+        "cmd-path",
+        "expiry-key",
+        "token-key",
+        "scopes",
+        "tenant-id",
+        "apiserver-id",
+        "environment",
+        "config-mode",
+        "extra-scopes",
+    }
+)
+_SECRET_WORDS = ("token", "secret", "password", "passwd", "key", "credential", "auth", "cookie", "session")
+
+
+def redact_kubeconfig(doc: dict[str, Any]) -> dict[str, Any]:
+    """A kubeconfig fit to show: no credential of any kind survives.
+
+    Tokens, passwords, client keys and certificates, auth-provider secrets and exec env values become
+    ``KUBECONFIG_REDACTED`` (``DATA+OMITTED`` for certificate data, as ``kubectl config view`` prints). Exec
+    arguments that look like secrets are redacted too, credentials in proxy URLs are dropped, and a
+    final sweep replaces any string that looks like a token, JWT or PEM block wherever it sits.
+    """
+    out = copy.deepcopy(doc)
+    for entry in out.get("clusters") or []:
+        cluster = entry.get("cluster") if isinstance(entry, dict) else None
+        if isinstance(cluster, dict):
+            for key in list(cluster):
+                if key.endswith("-data"):
+                    cluster[key] = DATA_OMITTED
+                elif key == "proxy-url" and isinstance(cluster[key], str):
+                    cluster[key] = _strip_userinfo(cluster[key])
+                elif key == "extensions":
+                    cluster[key] = KUBECONFIG_REDACTED
+    for entry in out.get("users") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("user"), dict):
+            entry["user"] = _redact_user(entry["user"])
+    if "extensions" in out:
+        out["extensions"] = KUBECONFIG_REDACTED
+    swept = _sweep(out)
+    assert isinstance(swept, dict)
+    return swept
+
+
+def _redact_user(user: dict[str, Any]) -> dict[str, Any]:
+    shown: dict[str, Any] = {}
+    for key, value in user.items():
+        if key not in _SAFE_USER_KEYS:
+            shown[key] = DATA_OMITTED if key == "client-certificate-data" else KUBECONFIG_REDACTED
+        elif key == "exec" and isinstance(value, dict):
+            shown[key] = _redact_exec(value)
+        elif key == "auth-provider" and isinstance(value, dict):
+            raw = value.get("config")
+            config: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            shown[key] = {
+                "name": value.get("name"),
+                "config": {
+                    k: (v if k in _SAFE_AUTH_PROVIDER_CONFIG else KUBECONFIG_REDACTED) for k, v in config.items()
+                },
+            }
+        else:
+            shown[key] = value
+    return shown
+
+
+def _redact_exec(spec: dict[str, Any]) -> dict[str, Any]:
+    shown: dict[str, Any] = {k: v for k, v in spec.items() if k in _SAFE_EXEC_KEYS}
+    args = spec.get("args")
+    if isinstance(args, list):
+        shown["args"] = _redact_args([str(a) for a in args])
+    env = spec.get("env")
+    if isinstance(env, list):
+        shown["env"] = [{"name": e.get("name"), "value": KUBECONFIG_REDACTED} for e in env if isinstance(e, dict)]
+    return shown
+
+
+def _redact_args(args: list[str]) -> list[str]:
+    """``--token=x`` and ``--token x`` lose their values; harmless flags stay readable."""
+    shown: list[str] = []
+    hide_next = False
+    for arg in args:
+        if hide_next:
+            shown.append(KUBECONFIG_REDACTED)
+            hide_next = False
+            continue
+        flag, sep, _ = arg.partition("=")
+        secret_flag = flag.startswith("-") and any(word in flag.lower() for word in _SECRET_WORDS)
+        if secret_flag and sep:
+            shown.append(f"{flag}={KUBECONFIG_REDACTED}")
+        elif secret_flag:
+            shown.append(arg)
+            hide_next = True
+        else:
+            shown.append(KUBECONFIG_REDACTED if _looks_secret(arg) else arg)
+    return shown
+
+
+def _strip_userinfo(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        return f"{scheme}://{KUBECONFIG_REDACTED}@{rest.split('@', 1)[1]}"
+    return url
+
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
+_BASE64_BLOB = re.compile(r"^(?=.*[0-9])(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9+/]{40,}={0,2}$")
+
+
+def _looks_secret(value: str) -> bool:
+    """PEM blocks, JWTs, auth header values and long mixed-case base64 blobs (not names or paths)."""
+    return bool(
+        "-----BEGIN" in value
+        or _JWT.search(value)
+        or _BASE64_BLOB.match(value)
+        or value.lower().startswith(("bearer ", "basic "))
+    )
+
+
+def _sweep(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sweep(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sweep(v) for v in value]
+    if isinstance(value, str) and value not in (KUBECONFIG_REDACTED, DATA_OMITTED) and _looks_secret(value):
+        return KUBECONFIG_REDACTED
+    return value
+
+
+# -- resource quantities (metrics, top tables) ----------------------------------------------------
+
+_SUFFIXES: dict[str, Decimal] = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal(10) ** 3,
+    "M": Decimal(10) ** 6,
+    "G": Decimal(10) ** 9,
+    "T": Decimal(10) ** 12,
+    "P": Decimal(10) ** 15,
+    "E": Decimal(10) ** 18,
+    "Ki": Decimal(2) ** 10,
+    "Mi": Decimal(2) ** 20,
+    "Gi": Decimal(2) ** 30,
+    "Ti": Decimal(2) ** 40,
+    "Pi": Decimal(2) ** 50,
+    "Ei": Decimal(2) ** 60,
+}
+_QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?)$")
+
+
+def parse_quantity(text: str | int | float) -> Decimal:
+    """A Kubernetes quantity ('250m', '1.5Gi', '999982n', '1e3', 4) as a number of base units."""
+    if isinstance(text, int | float):
+        return Decimal(str(text))
+    match = _QUANTITY.match(text.strip())
+    if not match:
+        raise ValueError(f"not a Kubernetes quantity: {text!r}")
+    number, exponent, suffix = match.groups()
+    value = Decimal(number)
+    if exponent:
+        return value * (Decimal(10) ** int(exponent[1:]))
+    return value * _SUFFIXES[suffix or ""]
+
+
+def format_cpu(cores: Decimal) -> str:
+    """Millicores, as ``kubectl top`` prints CPU(cores)."""
+    return f"{int((cores * 1000).to_integral_value(rounding=ROUND_CEILING))}m"
+
+
+def format_memory(num_bytes: Decimal) -> str:
+    """Mebibytes, as ``kubectl top`` prints MEMORY(bytes)."""
+    return f"{int(num_bytes / (1024 * 1024))}Mi"
+
+
+def format_bytes(num_bytes: Decimal | int | float) -> str:
+    """A short binary size: 512B, 3.4Ki, 120Mi, 7.9Gi."""
+    value = float(num_bytes)
+    for unit in ("B", "Ki", "Mi", "Gi", "Ti"):
+        if abs(value) < 1024 or unit == "Ti":
+            return f"{value:.0f}{unit}" if unit == "B" or value >= 100 else f"{value:.1f}{unit}"
+        value /= 1024
+    return f"{value:.1f}Ti"

@@ -1,17 +1,21 @@
 """Pure policy: which tools a deployment exposes and which API requests a call may make.
 
-Two choke points use it: the tool registry asks ``tool_allowed`` when it builds the catalog, and the
-Kubernetes client asks ``check_request`` before every API request. Because the second one sees the
-actual verb and path, no tool (present or future) can get around read-only mode, denied resources,
-namespace limits, the destructive switch or the bulk-delete ban.
+Two choke points use it: the tool registry asks ``select_tools`` (profile, toolsets, enabled/disabled
+lists, read-only and destructive gating) when it builds the catalog, and the Kubernetes client asks
+``check_request`` before every API request. Because the second one sees the actual verb and path, no
+tool (present or future) can get around read-only mode, denied resources, namespace limits, the
+destructive switch or the bulk-delete ban.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
-from app.errors import PolicyDenied
+from app.config import env_name
+from app.errors import ConfigError, PolicyDenied
 
 READ_VERBS = frozenset({"GET", "HEAD", "OPTIONS"})
 REVIEW_RESOURCES = frozenset({"selfsubjectaccessreviews", "selfsubjectrulesreviews", "tokenreviews"})
@@ -91,6 +95,12 @@ def _resource_key(entry: str) -> tuple[str, str]:
     if group in {"v1", "core"}:
         group = ""
     return group, plural_of(kind)
+
+
+#: Every toolset a tool may belong to. core: pods, resources, events, namespaces, nodes, discovery;
+#: config: kubeconfig contexts and view; metrics: resource usage (top, kubelet stats, our own
+#: counters); helm: charts and releases.
+TOOLSETS = ("core", "config", "metrics", "helm")
 
 
 @dataclass(frozen=True)
@@ -196,3 +206,71 @@ def _describe(method: str, target: Target) -> str:
     what = target.plural + (f"/{target.subresource}" if target.subresource else "")
     where = f" {target.namespace}/{target.name}" if target.namespace and target.name else ""
     return f"{method} {what}{where}"
+
+
+def _is_review(method: str, path: str) -> bool:
+    """Access reviews are POSTs that change nothing; read-only servers may still ask them."""
+    return method.upper() == "POST" and path.endswith(("/selfsubjectaccessreviews", "/selfsubjectrulesreviews"))
+
+
+class Selectable(Protocol):
+    """What the selection needs to know about a tool (``ToolSpec`` has these)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def toolset(self) -> str: ...
+    @property
+    def read_only(self) -> bool: ...
+    @property
+    def destructive(self) -> bool: ...
+
+
+T = TypeVar("T", bound=Selectable)
+
+
+@dataclass(frozen=True)
+class Selection(Generic[T]):
+    tools: list[T]
+    #: Named in ``enabled_tools`` but hidden by read-only or destructive gating (worth a log line).
+    withheld: list[str] = field(default_factory=list)
+
+
+def select_tools(
+    tools: Sequence[T],
+    *,
+    policy: Policy,
+    toolsets: Iterable[str],
+    enabled: Iterable[str] = (),
+    disabled: Iterable[str] = (),
+    profile: str = "default",
+) -> Selection[T]:
+    """The tools a deployment exposes, in catalog order.
+
+    ``enabled`` (when not empty) is the exact list, whatever the toolsets; otherwise the tools of the
+    selected ``toolsets``. ``disabled`` always removes. Read-only and destructive gating apply last.
+    An unknown toolset or tool name is a start-up error that names it.
+    """
+    toolsets, enabled, disabled = list(toolsets), list(enabled), list(disabled)
+    for name in toolsets:
+        if name not in TOOLSETS:
+            raise ConfigError(
+                f"invalid setting toolsets ({env_name('toolsets')}): unknown toolset {name!r}; "
+                f"known toolsets: {', '.join(TOOLSETS)}"
+            )
+    known = {t.name for t in tools}
+    for setting, names in (("enabled_tools", enabled), ("disabled_tools", disabled)):
+        for name in names:
+            if name not in known:
+                raise ConfigError(
+                    f"invalid setting {setting} ({env_name(setting)}): unknown tool {name!r} "
+                    f"in the {profile!r} tool profile"
+                )
+    both = sorted(set(enabled) & set(disabled))
+    if both:
+        raise ConfigError(f"tool {both[0]!r} is both in enabled_tools and disabled_tools")
+    chosen = [t for t in tools if (t.name in enabled if enabled else t.toolset in toolsets)]
+    chosen = [t for t in chosen if t.name not in disabled]
+    allowed = [t for t in chosen if policy.tool_allowed(read_only=t.read_only, destructive=t.destructive)]
+    withheld = [t.name for t in chosen if t not in allowed and t.name in enabled]
+    return Selection(allowed, withheld)

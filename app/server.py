@@ -55,12 +55,20 @@ def assemble(settings: Settings) -> Assembly:
     kube = Kube(settings, metrics, policy)
     helm = Helm(settings, kube.contexts, metrics, policy)
     deps = Deps(kube=kube, discovery=Discovery(kube), settings=settings, helm=helm)
-    specs = exposed_specs(policy)
+    selection = exposed_specs(policy, settings)
+    specs = selection.tools
+    if selection.withheld:
+        log.warning(
+            "enabled tools hidden by read-only or destructive gating",
+            extra={"tools": selection.withheld},
+        )
     server = build_mcp(settings, specs, deps, metrics)
     log.info(
         "server assembled",
         extra={
             "tools": len(specs),
+            "tool_profile": settings.tool_profile,
+            "toolsets": list(settings.toolsets),
             "cluster_source": kube.contexts.source,
             "read_only": settings.read_only,
             "destructive": settings.enable_destructive_operations,

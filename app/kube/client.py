@@ -63,6 +63,17 @@ class Kube:
         self._metrics = metrics
         self._policy = policy
         self._limiter = anyio.CapacityLimiter(32)
+        #: Exec streams hold a worker thread for up to their timeout: a pool of their own, so a few
+        #: long commands cannot starve ordinary API calls.
+        self.stream_limiter = anyio.CapacityLimiter(8)
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    @property
+    def metrics(self) -> Metrics:
+        return self._metrics
 
     def context(self, name: str | None) -> ContextInfo:
         return self.contexts.resolve(name)

@@ -1,15 +1,19 @@
 """Where the cluster credentials come from: a kubeconfig file (several contexts) or the pod's service account.
 
 Nothing here ever writes a kubeconfig: clients are built with ``persist_config=False`` and the
-per-session or per-call context is chosen by name, never by rewriting ``current-context``. When no
+per-session or per-call context is chosen by name, never by rewriting ``current-context``. A
+session's own default (``switch_session_default``) lives in memory, keyed by the MCP session id
+that the transport puts in ``observability.session_id``; other sessions never see it. When no
 credentials exist the server still starts; every call then fails with one line that says why.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +23,10 @@ from kubernetes.config import ConfigException
 from kubernetes.config.incluster_config import InClusterConfigLoader
 from kubernetes.config.kube_config import load_kube_config
 
+from app import output
 from app.config import Settings
 from app.errors import ToolInputError, Unavailable
+from app.observability import session_id
 
 IN_CLUSTER = "in-cluster"
 
@@ -61,6 +67,8 @@ class Contexts:
         self._lock = threading.Lock()
         self._sa_dir = Path(settings.service_account_dir)
         self._parsed: tuple[tuple[tuple[str, int], ...], list[ContextInfo]] | None = None
+        self._session_defaults: OrderedDict[str, str] = OrderedDict()
+        self._max_session_defaults = settings.max_sessions
 
     @property
     def source(self) -> str:
@@ -86,6 +94,14 @@ class Contexts:
         return self._in_cluster_server()
 
     def all(self) -> list[ContextInfo]:
+        """Every context, ``current`` marking this session's default."""
+        contexts = self._all()
+        chosen = self._session_choice()
+        if chosen is None or not any(c.name == chosen for c in contexts):
+            return contexts
+        return [replace(c, current=c.name == chosen) for c in contexts]
+
+    def _all(self) -> list[ContextInfo]:
         if self._kind == IN_CLUSTER:
             return [
                 ContextInfo(
@@ -158,6 +174,96 @@ class Contexts:
             return contexts[0]
         raise Unavailable(f"kubeconfig {self._where} has no contexts")
 
+    # -- the per-session default context ---------------------------------------------------------
+
+    @staticmethod
+    def session_key() -> str | None:
+        """The MCP session of the running call; None when there is none (stateless requests)."""
+        key = session_id.get()
+        return None if key in ("", "-") else key
+
+    def _session_choice(self) -> str | None:
+        key = self.session_key()
+        if key is None:
+            return None
+        with self._lock:
+            return self._session_defaults.get(key)
+
+    def switch_session_default(self, name: str) -> ContextInfo:
+        """Make ``name`` the default context of the calling MCP session only; files stay untouched."""
+        key = self.session_key()
+        if key is None:
+            raise ToolInputError(
+                "switching context needs an MCP session (Mcp-Session-Id), and this request has none; "
+                "pass 'context' on each call instead"
+            )
+        target = self.resolve(name)
+        with self._lock:
+            self._session_defaults[key] = target.name
+            self._session_defaults.move_to_end(key)
+            while len(self._session_defaults) > self._max_session_defaults:
+                self._session_defaults.popitem(last=False)
+        return replace(target, current=True)
+
+    # -- the kubeconfig as shown to a client ------------------------------------------------------
+
+    def redacted_kubeconfig(self, *, minified: bool) -> dict[str, Any]:
+        """The kubeconfig with every credential replaced (``output.redact_kubeconfig``).
+
+        ``minified`` keeps only this session's current context, its cluster and its user. In a pod a
+        kubeconfig is synthesized from the service account (paths only, never the token).
+        """
+        if self._kind == "none":
+            raise Unavailable(f"no cluster configured: {self._where}")
+        current = self.resolve(None).name
+        if self._kind == IN_CLUSTER:
+            ctx = self.all()[0]
+            doc: dict[str, Any] = {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {
+                        "name": IN_CLUSTER,
+                        "cluster": {"server": ctx.server, "certificate-authority": str(self._sa_dir / "ca.crt")},
+                    }
+                ],
+                "users": [{"name": ctx.user, "user": {"tokenFile": str(self._sa_dir / "token")}}],
+                "contexts": [
+                    {
+                        "name": IN_CLUSTER,
+                        "context": {"cluster": IN_CLUSTER, "user": ctx.user, "namespace": ctx.namespace},
+                    }
+                ],
+                "current-context": IN_CLUSTER,
+            }
+        else:
+            doc = self._merged_kubeconfig()
+            doc["current-context"] = current
+        if minified:
+            doc = _minify(doc, current)
+        return output.redact_kubeconfig(doc)
+
+    def _merged_kubeconfig(self) -> dict[str, Any]:
+        """All kubeconfig files merged as kubectl does: the first definition of a name wins."""
+        merged: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "preferences": {}}
+        seen: dict[str, set[str]] = {"clusters": set(), "contexts": set(), "users": set()}
+        for path in [p for p in str(self._where).split(os.pathsep) if p]:
+            try:
+                doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError) as e:
+                raise Unavailable(f"cannot read kubeconfig {path}: {e}") from e
+            for section in ("clusters", "contexts", "users"):
+                for entry in doc.get(section) or []:
+                    name = str(entry.get("name"))
+                    if name not in seen[section]:
+                        seen[section].add(name)
+                        merged.setdefault(section, []).append(copy.deepcopy(entry))
+            if doc.get("preferences") and not merged["preferences"]:
+                merged["preferences"] = copy.deepcopy(doc["preferences"])
+        for section in ("clusters", "contexts", "users"):
+            merged.setdefault(section, [])
+        return merged
+
     def client(self, ctx: ContextInfo) -> ApiClient:
         with self._lock:
             existing = self._clients.get(ctx.name)
@@ -202,3 +308,14 @@ def yaml_problem(error: yaml.YAMLError) -> str:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     return f"{problem}{where}"
+
+
+def _minify(doc: dict[str, Any], current: str) -> dict[str, Any]:
+    """Only the current context and the cluster and user it names."""
+    contexts = [c for c in doc.get("contexts") or [] if c.get("name") == current]
+    body = (contexts[0].get("context") or {}) if contexts else {}
+    out = {k: v for k, v in doc.items() if k not in ("clusters", "contexts", "users")}
+    out["clusters"] = [c for c in doc.get("clusters") or [] if c.get("name") == body.get("cluster")]
+    out["contexts"] = contexts
+    out["users"] = [u for u in doc.get("users") or [] if u.get("name") == body.get("user")]
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -59,6 +60,51 @@ def _split_selector(value: str) -> list[str]:
     return parts
 
 
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: str) -> float:
+    """Seconds in a Go-style duration ('90s', '10m', '1h30m', '2d'); ValueError when malformed."""
+    text = value.strip()
+    pos, total = 0, 0.0
+    while pos < len(text):
+        match = _DURATION_PART.match(text, pos)
+        if not match:
+            raise ValueError(f"invalid duration {value!r}: use e.g. 30s, 10m, 1h30m or 2d")
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        pos = match.end()
+    if not text:
+        raise ValueError("invalid duration '': use e.g. 30s, 10m, 1h30m or 2d")
+    return total
+
+
+def parse_since(value: str) -> tuple[str, str]:
+    """('sinceSeconds', '600') for a duration, ('sinceTime', <RFC 3339>) for a timestamp."""
+    text = value.strip()
+    if text[:1].isdigit() and ("T" in text or text.count("-") >= 2):
+        try:
+            datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"invalid since {value!r}: not an RFC 3339 time such as 2026-01-01T10:00:00Z") from None
+        return "sinceTime", text
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        raise ValueError(
+            f"invalid since {value!r}: use a duration such as 30s, 10m, 1h30m, or an RFC 3339 time"
+        ) from None
+    if seconds < 1:
+        raise ValueError(f"invalid since {value!r}: must be at least 1s")
+    return "sinceSeconds", str(int(seconds))
+
+
+def _since(value: str | None) -> str | None:
+    if value is not None:
+        parse_since(value)
+    return value
+
+
 Context = Annotated[
     str | None,
     Field(description="kubeconfig context to use (default: the server's current context)"),
@@ -70,6 +116,11 @@ OptionalNamespace = Annotated[
     Field(description="Namespace (default: the context's namespace)"),
 ]
 Name = Annotated[str, AfterValidator(_name), Field(description="Object name", min_length=1)]
+OptionalName = Annotated[
+    str | None,
+    AfterValidator(lambda v: _name(v) if v is not None else v),
+    Field(description="Object name"),
+]
 LabelSelector = Annotated[
     str | None,
     AfterValidator(lambda v: _selector(v) if v else v),
@@ -106,6 +157,25 @@ ApiVersion = Annotated[
 Kind = Annotated[
     str,
     Field(description="Kind of the resource, e.g. 'Pod', 'Deployment' (plural names work too)", min_length=1),
+]
+
+ContainerName = Annotated[
+    str | None,
+    AfterValidator(lambda v: _name(v) if v else v),
+    Field(description="Container name (default: the pod's default container)"),
+]
+Since = Annotated[
+    str | None,
+    AfterValidator(_since),
+    Field(description="Only lines newer than this: a duration such as '10m' or '1h30m', or an RFC 3339 time"),
+]
+Command = Annotated[
+    list[Annotated[str, Field(min_length=1)]],
+    Field(
+        description="Program and arguments, one per item, run without a shell, e.g. ['ls', '-l', '/tmp']; "
+        "use ['sh', '-c', '...'] for pipes",
+        min_length=1,
+    ),
 ]
 
 

@@ -17,7 +17,7 @@ from app.config import Settings
 from app.kube.client import Kube
 from app.kube.discovery import Discovery
 from app.kube.helm import Helm
-from app.policy import Policy
+from app.policy import Policy, Selection, select_tools
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 
@@ -58,13 +58,22 @@ class ToolSpec(Generic[ArgsT]):
         return self.action(args)
 
 
-def all_specs() -> list[ToolSpec[Any]]:
-    """Every tool we know, in catalog order."""
-    from app.tools import cluster, describe, events, helm, pods, resources, workloads
+def all_specs(profile: str = "default") -> list[ToolSpec[Any]]:
+    """Every tool of a tool profile, in catalog order.
+
+    ``default`` has the Go kubernetes-mcp-server's names; ``infra`` the user's own infra.k8s catalog,
+    thin argument adapters over the same handlers.
+    """
+    if profile == "infra":
+        from app.tools import infra
+
+        return list(infra.SPECS)
+    from app.tools import cluster, describe, events, helm, nodes, pods, resources, workloads
 
     return [
         *cluster.SPECS,
         *events.SPECS,
+        *nodes.SPECS,
         *pods.SPECS,
         *resources.SPECS,
         describe.SPEC,
@@ -73,5 +82,13 @@ def all_specs() -> list[ToolSpec[Any]]:
     ]
 
 
-def exposed_specs(policy: Policy) -> list[ToolSpec[Any]]:
-    return [s for s in all_specs() if policy.tool_allowed(read_only=s.read_only, destructive=s.destructive)]
+def exposed_specs(policy: Policy, settings: Settings) -> Selection[ToolSpec[Any]]:
+    """The catalog this deployment serves: profile, toolsets, enabled/disabled lists, then policy."""
+    return select_tools(
+        all_specs(settings.tool_profile),
+        policy=policy,
+        toolsets=settings.toolsets,
+        enabled=settings.enabled_tools,
+        disabled=settings.disabled_tools,
+        profile=settings.tool_profile,
+    )

@@ -209,3 +209,123 @@ class DescribeOutput(ObjectRef):
     owners: list[OwnerItem] = Field(description="Owner chain, nearest first (Pod -> ReplicaSet -> Deployment)")
     events: list[EventItem] = Field(description="Most recent events of this object, oldest first")
     eventsTotal: int
+
+
+# -- pods and nodes: logs, exec, changes ----------------------------------------------------------
+
+
+class LogOutput(_Out):
+    """Log lines of one container (pods) or one node service/file (nodes)."""
+
+    name: str = Field(description="Pod or node name")
+    namespace: str | None = None
+    container: str | None = Field(None, description="Container the lines come from (pods)")
+    source: str | None = Field(None, description="Node log query or file (nodes)")
+    lines: int = Field(description="Lines shown")
+    truncated: bool = Field(description="True when earlier lines were left out by the output cap")
+    log: str
+
+
+class ExecOutput(_Out):
+    name: str
+    namespace: str
+    container: str | None
+    command: list[str]
+    exit_code: int | None = Field(description="The command's exit status; null when it did not finish")
+    stdout: str
+    stderr: str
+    timed_out: bool
+    truncated: bool = Field(description="True when output beyond the cap was left out")
+    dry_run: bool = Field(False, description="True when this was a preview and nothing was run")
+
+
+class ActionOutput(_Out):
+    """What a pod or profile tool changed (or, in a dry run, would change)."""
+
+    action: str = Field(description="created, deleted, scaled, applied, switched, ...")
+    objects: list[str] = Field(description="The objects touched, as kind/namespace/name")
+    message: str
+    dry_run: bool = Field(description="True when nothing was persisted (preview)")
+
+
+class ReplicasOutput(_Out):
+    kind: str
+    name: str
+    namespace: str
+    replicas: int = Field(description="Desired replicas after the call")
+    previous: int | None = Field(description="Desired replicas before the call")
+    dry_run: bool
+
+
+# -- nodes ----------------------------------------------------------------------------------------
+
+
+class PodUsage(_Out):
+    namespace: str
+    name: str
+    cpu_millicores: float | None
+    memory_working_set_bytes: int | None
+    ephemeral_storage_used_bytes: int | None = None
+
+
+class StatsSummaryOutput(_Out):
+    """The kubelet Summary API reduced to what a reader compares: node totals, then pods by CPU."""
+
+    node: str
+    cpu_millicores: float | None
+    memory_working_set_bytes: int | None
+    memory_available_bytes: int | None
+    fs_used_bytes: int | None
+    fs_capacity_bytes: int | None
+    network_rx_bytes: int | None
+    network_tx_bytes: int | None
+    pods: list[PodUsage]
+
+
+# -- cluster --------------------------------------------------------------------------------------
+
+
+class ConfigurationOutput(_Out):
+    kubeconfig: dict[str, Any] = Field(description="The kubeconfig with every credential redacted")
+    minified: bool
+    current_context: str | None
+
+
+class ExplainField(_Out):
+    name: str
+    type: str
+    required: bool
+    description: str
+
+
+class ExplainOutput(_Out):
+    apiVersion: str
+    kind: str
+    field: str | None = Field(description="Field path explained; null for the kind itself")
+    type: str
+    description: str
+    fields: list[ExplainField] = Field(description="Child fields")
+
+
+class VersionOutput(_Out):
+    version: str = Field(description="Kubernetes gitVersion of the API server")
+    platform: str | None
+    go_version: str | None
+    server: str = Field(description="API endpoint URL")
+    context: str
+    nodes: int | None = Field(description="Node count (null when nodes may not be listed)")
+    ready_nodes: int | None
+
+
+class CountItem(_Out):
+    labels: dict[str, str]
+    count: float
+
+
+class ServerMetricsOutput(_Out):
+    """This server's own Prometheus counters, summarized."""
+
+    tool_calls: list[CountItem] = Field(description="Tool calls by tool and outcome")
+    kube_api_calls: list[CountItem] = Field(description="Kubernetes API calls by verb and status")
+    inflight_tool_calls: float
+    open_sessions: float

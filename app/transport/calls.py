@@ -30,7 +30,7 @@ from app.tools.registry import Deps, ToolResult, ToolSpec
 
 log = logging.getLogger("k8s_mcp.tools")
 
-SENSITIVE_ARGS = frozenset({"token", "password", "resource", "values", "approvalToken", "patch"})
+SENSITIVE_ARGS = frozenset({"token", "password", "resource", "values", "approvalToken", "patch", "yamlContent"})
 
 
 class Confirmation(BaseModel):
@@ -101,9 +101,13 @@ class ToolRunner:
     ) -> CallToolResult:
         """Run one call of ``spec``; never raises for anything a client could cause."""
         headers = headers or {}
+        # The session id keys per-session state (switchContext's default context). Over HTTP it is the
+        # Mcp-Session-Id the SDK has already validated (unknown ids get 404 before any tool runs); stdio
+        # has exactly one client, hence one fixed key; stateless requests have none ("-").
+        stdio = self.settings.transport == "stdio"
         tokens = (
             correlation_id.set(headers.get("x-correlation-id") or new_correlation_id()),
-            session_id.set(headers.get("mcp-session-id") or "-"),
+            session_id.set(headers.get("mcp-session-id") or ("stdio" if stdio else "-")),
             current_identity.set(caller_identity()),
         )
         started = time.perf_counter()

@@ -17,9 +17,17 @@ from tests.chart.conftest import CHART, Render, kinds, one
 
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
 CHART_MANAGED_SETTINGS = {
-    "host", "port", "transport", "kubeconfig", "context", "in_cluster", "service_account_dir",
+    "host",
+    "port",
+    "transport",
+    "kubeconfig",
+    "context",
+    "in_cluster",
+    "service_account_dir",
     # secrets come from Kubernetes Secrets (auth.tokensSecretName, approval.secretName), never the ConfigMap
-    "auth_tokens_file", "auth_token", "approval_secret",
+    "auth_tokens_file",
+    "auth_token",
+    "approval_secret",
 }
 
 

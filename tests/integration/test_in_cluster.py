@@ -139,8 +139,13 @@ def install(kubectl: Kubectl, kubeconfig: Path, workdir: Path, *values: str) -> 
 def cluster_wide(kubectl: Kubectl, kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Install]:
     # The server's own rule denies Secrets before any request is sent; lift it here so the test shows that
     # the chart's ClusterRole refuses them too (the server rule is tested in test_security.py).
-    yield from install(kubectl, kubeconfig, tmp_path_factory.mktemp("cluster-wide"),
-                       "--set-json", 'config.denied_resources=["example.com/Nothing"]')
+    yield from install(
+        kubectl,
+        kubeconfig,
+        tmp_path_factory.mktemp("cluster-wide"),
+        "--set-json",
+        'config.denied_resources=["example.com/Nothing"]',
+    )
 
 
 @pytest.fixture(scope="module")

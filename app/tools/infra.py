@@ -1,0 +1,486 @@
+"""The user's own infra.k8s catalog (``--tool-profile infra``): their tool names over our handlers.
+
+Every tool here is a thin argument adapter: it renames or reshapes the arguments of the catalog in
+seeds/001 (getPodLogs's tail=-1, listPods's allNamespaces, ...) and calls the same handler the
+default profile uses, so behaviour, errors, redaction and caps are identical. switchContext changes
+the default context of the calling MCP session only (kept in memory by app.kube.contexts), never a
+file. scaleDeployment and applyManifest use two small helpers below until the resources tools
+(resources_scale, resources_create_or_update) land; getMetrics summarizes this server's own counters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import anyio
+import yaml
+from pydantic import Field
+
+from app import errors
+from app.kube.client import dry_run_active
+from app.kube.discovery import Resource
+from app.tools import cluster, pods, resources
+from app.tools import params as p
+from app.tools.registry import Deps, ToolResult, ToolSpec
+from app.tools.shapes import (
+    ActionOutput,
+    ContextItem,
+    ContextsOutput,
+    CountItem,
+    LogOutput,
+    ObjectOutput,
+    ReplicasOutput,
+    ServerMetricsOutput,
+    TableOutput,
+)
+from app.tools.views import ensure_namespace
+
+DEPLOYMENTS = Resource("apps", "v1", "Deployment", "deployments", namespaced=True, verbs=frozenset())
+FIELD_MANAGER = "k8s-mcp"
+APPLY_PATCH = "application/apply-patch+yaml"
+MERGE_PATCH = "application/merge-patch+json"
+
+
+class NoArgs(p.Args):
+    pass
+
+
+class SwitchContextArgs(p.Args):
+    contextName: str = Field(min_length=1, description="Context to use by default for the rest of this MCP session")
+
+
+class ListPodsArgs(p.Args):
+    namespace: p.OptionalNamespace = None
+    allNamespaces: bool = Field(False, description="List pods in every namespace")
+    context: p.Context = None
+
+
+class PodArgs(p.Args):
+    name: p.Name
+    namespace: p.OptionalNamespace = None
+    context: p.Context = None
+
+
+class GetPodLogsArgs(p.Args):
+    name: p.Name
+    namespace: p.OptionalNamespace = None
+    tail: int = Field(-1, ge=-1, description="Lines from the end; -1 = as many as fit the output cap")
+    follow: bool = Field(False, description="Not streamed over MCP: the logs so far are returned, with a note")
+    container: p.ContainerName = None
+    previous: bool = False
+    since: p.Since = None
+    context: p.Context = None
+
+
+class ListDeploymentsArgs(p.Args):
+    namespace: p.OptionalNamespace = Field(None, description="Namespace (all namespaces when omitted)")
+    context: p.Context = None
+
+
+class ScaleDeploymentArgs(p.Args):
+    name: p.Name
+    namespace: p.OptionalNamespace = None
+    replicas: int = Field(ge=0, le=100_000, description="Desired number of replicas")
+    context: p.Context = None
+
+
+class ApplyManifestArgs(p.Args):
+    yamlContent: str = Field(min_length=1, description="One or more YAML (or JSON) documents, '---' separated")
+    namespace: p.OptionalNamespace = Field(
+        None, description="Namespace for documents that name none (default: the context's namespace)"
+    )
+    context: p.Context = None
+
+
+# -- contexts -------------------------------------------------------------------------------------
+
+
+async def get_contexts(args: NoArgs, deps: Deps) -> ToolResult:
+    return await cluster.configuration_contexts_list(cluster.ContextsListArgs(), deps)
+
+
+async def get_current_context(args: NoArgs, deps: Deps) -> ToolResult:
+    listed = await cluster.configuration_contexts_list(cluster.ContextsListArgs(), deps)
+    assert isinstance(listed.data, ContextsOutput)
+    current = next((c for c in listed.data.contexts if c.current), None)
+    if current is None:
+        raise errors.Unavailable("no current context: the kubeconfig names none; pass 'context' on each call")
+    return ToolResult(f"{current.name} (cluster {current.cluster}, namespace {current.namespace})", current)
+
+
+async def switch_context(args: SwitchContextArgs, deps: Deps) -> ToolResult:
+    contexts = deps.kube.contexts
+    if dry_run_active():
+        target = await anyio.to_thread.run_sync(contexts.resolve, args.contextName)
+        text = f"[dry run] would make {target.name} this session's default context (nothing was changed)"
+        return ToolResult(text, _item(target, current=False))
+    target = await anyio.to_thread.run_sync(contexts.switch_session_default, args.contextName)
+    text = (
+        f"Switched this session's default context to {target.name} (cluster {target.cluster}, namespace "
+        f"{target.namespace}); other sessions and the kubeconfig file are unchanged"
+    )
+    return ToolResult(text, _item(target, current=True))
+
+
+def _item(ctx: Any, *, current: bool) -> ContextItem:
+    return ContextItem(
+        name=ctx.name, cluster=ctx.cluster, server=ctx.server, user=ctx.user, namespace=ctx.namespace, current=current
+    )
+
+
+# -- pods -----------------------------------------------------------------------------------------
+
+
+async def list_pods(args: ListPodsArgs, deps: Deps) -> ToolResult:
+    if args.allNamespaces:
+        return await pods.pods_list(pods.PodsListArgs(context=args.context), deps)
+    namespace = args.namespace or deps.kube.default_namespace(args.context)
+    return await pods.pods_list_in_namespace(
+        pods.PodsListInNamespaceArgs(namespace=namespace, context=args.context), deps
+    )
+
+
+async def get_pod(args: PodArgs, deps: Deps) -> ToolResult:
+    return await pods.pods_get(pods.PodsGetArgs(name=args.name, namespace=args.namespace, context=args.context), deps)
+
+
+async def get_pod_logs(args: GetPodLogsArgs, deps: Deps) -> ToolResult:
+    result = await pods.pods_log(
+        pods.PodsLogArgs(
+            name=args.name,
+            namespace=args.namespace,
+            container=args.container,
+            tail=max(args.tail, 0),
+            previous=args.previous,
+            since=args.since,
+            context=args.context,
+        ),
+        deps,
+    )
+    if not args.follow:
+        return result
+    note = "[follow is not streamed over MCP: these are the logs so far; call again with since='1m' for newer lines]"
+    return ToolResult(f"{result.text}\n{note}", result.data)
+
+
+async def delete_pod(args: PodArgs, deps: Deps) -> ToolResult:
+    return await pods.pods_delete(
+        pods.PodsDeleteArgs(name=args.name, namespace=args.namespace, context=args.context), deps
+    )
+
+
+# -- deployments ----------------------------------------------------------------------------------
+
+
+async def list_deployments(args: ListDeploymentsArgs, deps: Deps) -> ToolResult:
+    return await resources.resources_list(
+        resources.ResourcesListArgs(
+            apiVersion="apps/v1", kind="Deployment", namespace=args.namespace, context=args.context
+        ),
+        deps,
+    )
+
+
+async def scale(
+    deps: Deps, resource: Resource, *, name: str, namespace: str, replicas: int, context: str | None
+) -> ReplicasOutput:
+    """Read then set ``spec.replicas`` through the /scale subresource.
+
+    TODO(merge): replace with the resources_scale handler of the resources tools.
+    """
+    path = resource.path(namespace, name, "scale")
+    try:
+        before = await deps.kube.get_json(path, context=context)
+    except errors.NotFound:
+        await ensure_namespace(deps, namespace, context)
+        raise
+    previous = (before.get("spec") or {}).get("replicas")
+    body = {"spec": {"replicas": replicas}}
+    await deps.kube.request("PATCH", path, context=context, body=body, content_type=MERGE_PATCH)
+    return ReplicasOutput(
+        kind=resource.kind,
+        name=name,
+        namespace=namespace,
+        replicas=replicas,
+        previous=int(previous) if isinstance(previous, int) else None,
+        dry_run=dry_run_active(),
+    )
+
+
+async def scale_deployment(args: ScaleDeploymentArgs, deps: Deps) -> ToolResult:
+    namespace = args.namespace or deps.kube.default_namespace(args.context)
+    data = await scale(
+        deps, DEPLOYMENTS, name=args.name, namespace=namespace, replicas=args.replicas, context=args.context
+    )
+    verb = "Would scale" if data.dry_run else "Scaled"
+    text = f"{verb} deployment {namespace}/{args.name} from {data.previous} to {data.replicas} replicas"
+    return ToolResult(text + (" (dry run: nothing was changed)" if data.dry_run else ""), data)
+
+
+# -- apply ----------------------------------------------------------------------------------------
+
+
+def manifest_documents(text: str) -> list[dict[str, Any]]:
+    """The objects of a multi-document YAML/JSON manifest (``List`` kinds expanded, empty docs skipped)."""
+    try:
+        loaded = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise errors.ToolInputError(f"the manifest is not valid YAML{where}: {getattr(e, 'problem', e)}") from e
+    objects: list[dict[str, Any]] = []
+    for index, doc in enumerate(loaded, start=1):
+        if not isinstance(doc, dict):
+            raise errors.ToolInputError(f"document {index} is not a mapping (an object with apiVersion and kind)")
+        if str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list):
+            objects.extend(doc["items"])
+        else:
+            objects.append(doc)
+    if not objects:
+        raise errors.ToolInputError("the manifest has no documents")
+    for index, obj in enumerate(objects, start=1):
+        missing = [k for k in ("apiVersion", "kind") if not obj.get(k)]
+        if not (obj.get("metadata") or {}).get("name"):
+            missing.append("metadata.name")
+        if missing:
+            raise errors.ToolInputError(f"document {index} has no {', '.join(missing)}")
+    return objects
+
+
+async def apply_objects(
+    deps: Deps, objects: Iterable[dict[str, Any]], *, namespace: str | None, context: str | None
+) -> list[str]:
+    """Server-side apply each object with our field manager; returns kind/namespace/name of each.
+
+    TODO(merge): replace with the resources_create_or_update handler of the resources tools.
+    """
+    applied: list[str] = []
+    default_ns = namespace or deps.kube.default_namespace(context)
+    for index, obj in enumerate(objects, start=1):
+        meta = obj.setdefault("metadata", {})
+        label = f"document {index} ({obj['kind']} {meta['name']})"
+        try:
+            resource = await deps.discovery.resolve(str(obj["apiVersion"]), str(obj["kind"]), context=context)
+            ns = None
+            if resource.namespaced:
+                ns = meta.get("namespace") or default_ns
+                if namespace and meta.get("namespace") and meta["namespace"] != namespace:
+                    raise errors.ToolInputError(
+                        f"its namespace {meta['namespace']!r} differs from the namespace argument {namespace!r}"
+                    )
+                meta["namespace"] = ns
+            await deps.kube.request(
+                "PATCH",
+                resource.path(ns, str(meta["name"])),
+                context=context,
+                body=obj,
+                content_type=APPLY_PATCH,
+                query={"fieldManager": FIELD_MANAGER},
+            )
+        except errors.K8sMcpError as e:
+            done = f"; applied before it: {', '.join(applied)}" if applied else ""
+            raise type(e)(f"{label}: {e}{done}") from e
+        applied.append(f"{resource.kind.lower()}/{ns + '/' if ns else ''}{meta['name']}")
+    return applied
+
+
+async def apply_manifest(args: ApplyManifestArgs, deps: Deps) -> ToolResult:
+    objects = manifest_documents(args.yamlContent)
+    applied = await apply_objects(deps, objects, namespace=args.namespace, context=args.context)
+    verb = "Would apply" if dry_run_active() else "Applied"
+    text = f"{verb} (server-side, field manager {FIELD_MANAGER}): {', '.join(applied)}"
+    if dry_run_active():
+        text += " (dry run: nothing was changed)"
+    return ToolResult(text, ActionOutput(action="applied", objects=applied, message=text, dry_run=dry_run_active()))
+
+
+# -- this server's own metrics --------------------------------------------------------------------
+
+_OUTCOMES = ("ok", "invalid", "denied", "failed", "error")
+
+
+def summarize_metrics(samples: Iterable[tuple[str, dict[str, str], float]]) -> tuple[str, ServerMetricsOutput]:
+    """Tool calls by tool and outcome, API calls by verb and status, in-flight calls and sessions."""
+    tools: dict[str, dict[str, float]] = {}
+    api: dict[tuple[str, str], float] = {}
+    inflight = sessions = 0.0
+    for name, labels, value in samples:
+        if name == "k8s_mcp_tool_calls_total" and value:
+            tools.setdefault(labels.get("tool", "?"), {})[labels.get("outcome", "?")] = value
+        elif name == "k8s_mcp_kube_api_calls_total" and value:
+            api[(labels.get("verb", "?"), labels.get("status", "?"))] = value
+        elif name == "k8s_mcp_inflight_tool_calls":
+            inflight = value
+        elif name == "k8s_mcp_open_sessions":
+            sessions = value
+    outcomes = [o for o in _OUTCOMES if any(o in v for v in tools.values())]
+    outcomes += sorted({o for v in tools.values() for o in v} - set(outcomes))
+    lines: list[str] = []
+    if tools:
+        header = ["TOOL", *(o.upper() for o in outcomes), "TOTAL"]
+        rows = [
+            [tool, *(str(int(counts.get(o, 0))) for o in outcomes), str(int(sum(counts.values())))]
+            for tool, counts in sorted(tools.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        ]
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        lines += ["   ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in [header, *rows]]
+    else:
+        lines.append("No tool calls yet.")
+    if api:
+        shown = ", ".join(f"{verb} {status}: {int(n)}" for (verb, status), n in sorted(api.items()))
+        lines.append(f"Kubernetes API calls: {shown}")
+    lines.append(f"In flight: {int(inflight)} tool calls; open sessions: {int(sessions)}")
+    data = ServerMetricsOutput(
+        tool_calls=[
+            CountItem(labels={"tool": t, "outcome": o}, count=n)
+            for t, counts in sorted(tools.items())
+            for o, n in counts.items()
+        ],
+        kube_api_calls=[CountItem(labels={"verb": v, "status": s}, count=n) for (v, s), n in sorted(api.items())],
+        inflight_tool_calls=inflight,
+        open_sessions=sessions,
+    )
+    return "\n".join(lines), data
+
+
+async def get_metrics(args: NoArgs, deps: Deps) -> ToolResult:
+    registry = deps.kube.metrics.registry
+    samples = [(s.name, dict(s.labels), float(s.value)) for family in registry.collect() for s in family.samples]
+    text, data = summarize_metrics(samples)
+    return ToolResult(text, data)
+
+
+SPECS: list[ToolSpec[Any]] = [
+    ToolSpec(
+        name="getContexts",
+        title="List contexts",
+        description="infra.k8s.cluster: the kubeconfig contexts this server can use; credentials are never shown.",
+        params=NoArgs,
+        output=ContextsOutput,
+        handler=get_contexts,
+        action=lambda a: "list contexts",
+        read_only=True,
+        idempotent=True,
+        open_world=False,
+        toolset="config",
+    ),
+    ToolSpec(
+        name="getCurrentContext",
+        title="Current context",
+        description="infra.k8s.cluster: the context this MCP session uses by default.",
+        params=NoArgs,
+        output=ContextItem,
+        handler=get_current_context,
+        action=lambda a: "get the current context",
+        read_only=True,
+        idempotent=True,
+        open_world=False,
+        toolset="config",
+    ),
+    ToolSpec(
+        name="switchContext",
+        title="Switch context (this session)",
+        description="infra.k8s.cluster: make contextName the default context of this MCP session only; other "
+        "sessions and the kubeconfig file are not changed. Needs a session (Mcp-Session-Id).",
+        params=SwitchContextArgs,
+        output=ContextItem,
+        handler=switch_context,
+        action=lambda a: f"switch to context {a.contextName}",
+        read_only=False,
+        idempotent=True,
+        open_world=False,
+        toolset="config",
+    ),
+    ToolSpec(
+        name="listPods",
+        title="List pods",
+        description="infra.k8s.pods: pods of a namespace (default: the context's), or of all with allNamespaces, "
+        "as a table.",
+        params=ListPodsArgs,
+        output=TableOutput,
+        handler=list_pods,
+        action=lambda a: "list pods" + (" in all namespaces" if a.allNamespaces else ""),
+        read_only=True,
+    ),
+    ToolSpec(
+        name="getPod",
+        title="Get a pod",
+        description="infra.k8s.pods: one pod as YAML (managedFields omitted).",
+        params=PodArgs,
+        output=ObjectOutput,
+        handler=get_pod,
+        action=lambda a: f"get pod {a.namespace or '<default>'}/{a.name}",
+        read_only=True,
+    ),
+    ToolSpec(
+        name="getPodLogs",
+        title="Get pod logs",
+        description="infra.k8s.pods: the newest log lines of a pod (tail, -1 = as many as fit the output cap).",
+        params=GetPodLogsArgs,
+        output=LogOutput,
+        handler=get_pod_logs,
+        action=lambda a: f"get logs of pod {a.namespace or '<default>'}/{a.name}",
+        read_only=True,
+    ),
+    ToolSpec(
+        name="deletePod",
+        title="Delete a pod",
+        description="infra.k8s.pods: delete a pod (its controller, if any, replaces it).",
+        params=PodArgs,
+        output=ActionOutput,
+        handler=delete_pod,
+        action=lambda a: f"delete pod {a.namespace or '<default>'}/{a.name}",
+        read_only=False,
+        destructive=True,
+        idempotent=True,
+    ),
+    ToolSpec(
+        name="listDeployments",
+        title="List deployments",
+        description="infra.k8s.deployments: deployments of a namespace, or of all namespaces when omitted, as a table.",
+        params=ListDeploymentsArgs,
+        output=TableOutput,
+        handler=list_deployments,
+        action=lambda a: "list deployments" + (f" in namespace {a.namespace}" if a.namespace else ""),
+        read_only=True,
+    ),
+    ToolSpec(
+        name="scaleDeployment",
+        title="Scale a deployment",
+        description="infra.k8s.deployments: set a deployment's replicas (through its scale subresource).",
+        params=ScaleDeploymentArgs,
+        output=ReplicasOutput,
+        handler=scale_deployment,
+        action=lambda a: f"scale deployment {a.namespace or '<default>'}/{a.name}",
+        read_only=False,
+        destructive=True,
+        idempotent=True,
+    ),
+    ToolSpec(
+        name="applyManifest",
+        title="Apply a manifest",
+        description="infra.k8s.apply: server-side apply one or more YAML documents (field manager k8s-mcp); documents "
+        "without a namespace go to namespace (default: the context's).",
+        params=ApplyManifestArgs,
+        output=ActionOutput,
+        handler=apply_manifest,
+        action=lambda a: "apply manifest",
+        read_only=False,
+        destructive=True,
+        idempotent=True,
+    ),
+    ToolSpec(
+        name="getMetrics",
+        title="Server metrics",
+        description="infra.k8s: this server's own counters: tool calls by tool and outcome, Kubernetes API "
+        "calls, sessions.",
+        params=NoArgs,
+        output=ServerMetricsOutput,
+        handler=get_metrics,
+        action=lambda a: "get server metrics",
+        read_only=True,
+        open_world=False,
+        toolset="metrics",
+    ),
+]

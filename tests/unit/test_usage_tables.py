@@ -1,0 +1,93 @@
+"""Quantities and the kubectl-top tables built from the metrics API."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from app.output import cap_tail, format_bytes, format_cpu, format_memory, parse_quantity
+from app.tools.usage import node_top_table, pod_top_table
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("999982n", Decimal("0.000999982")),
+        ("250m", Decimal("0.25")),
+        ("2", Decimal(2)),
+        ("1.5", Decimal("1.5")),
+        ("500u", Decimal("0.0005")),
+        ("1Ki", Decimal(1024)),
+        ("1Mi", Decimal(1024**2)),
+        ("1.5Gi", Decimal(1024**3) * Decimal("1.5")),
+        ("2k", Decimal(2000)),
+        ("3M", Decimal(3_000_000)),
+        ("1e3", Decimal(1000)),
+        ("12E", Decimal(12) * Decimal(10) ** 18),
+        (4, Decimal(4)),
+    ],
+)
+def test_kubernetes_quantities_parse_to_base_units(text: str | int, expected: Decimal) -> None:
+    assert parse_quantity(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1.2.3", "5 Mi", "1Zi", "m"])
+def test_malformed_quantities_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not a Kubernetes quantity"):
+        parse_quantity(text)
+
+
+def test_cpu_and_memory_print_as_kubectl_top_does() -> None:
+    assert format_cpu(Decimal("0.000999982")) == "1m"
+    assert format_cpu(Decimal("0.25")) == "250m"
+    assert format_cpu(Decimal(0)) == "0m"
+    assert format_memory(Decimal(1024**2) * 300 + 5) == "300Mi"
+    assert [format_bytes(n) for n in (512, 3500, 120 * 1024**2, 8 * 1024**3)] == ["512B", "3.4Ki", "120Mi", "8.0Gi"]
+
+
+POD_METRICS = [
+    {
+        "metadata": {"name": "web-2", "namespace": "shop"},
+        "containers": [
+            {"name": "app", "usage": {"cpu": "150m", "memory": "100Mi"}},
+            {"name": "proxy", "usage": {"cpu": "5000000n", "memory": "20Mi"}},
+        ],
+    },
+    {
+        "metadata": {"name": "db-0", "namespace": "data"},
+        "containers": [{"name": "pg", "usage": {"cpu": "1", "memory": "1Gi"}}],
+    },
+]
+
+
+def test_pod_top_sums_containers_and_sorts_by_namespace_and_name() -> None:
+    table = pod_top_table(POD_METRICS, with_namespace=True)
+    assert table.columns == ["NAMESPACE", "NAME", "CPU(cores)", "MEMORY(bytes)"]
+    assert table.rows == [["data", "db-0", "1000m", "1024Mi"], ["shop", "web-2", "155m", "120Mi"]]
+
+
+def test_pod_top_with_containers_has_one_row_per_container() -> None:
+    table = pod_top_table(POD_METRICS[:1], with_namespace=False, containers=True)
+    assert table.columns == ["POD", "NAME", "CPU(cores)", "MEMORY(bytes)"]
+    assert table.rows == [["web-2", "app", "150m", "100Mi"], ["web-2", "proxy", "5m", "20Mi"]]
+
+
+def test_node_top_shows_the_share_of_allocatable_and_unknown_when_it_is_missing() -> None:
+    items = [
+        {"metadata": {"name": "b"}, "usage": {"cpu": "500m", "memory": "2Gi"}},
+        {"metadata": {"name": "a"}, "usage": {"cpu": "2", "memory": "1Gi"}},
+    ]
+    table = node_top_table(items, {"a": {"cpu": "4", "memory": "4Gi"}})
+    assert table.columns == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+    assert table.rows == [["a", "2000m", "50%", "1024Mi", "25%"], ["b", "500m", "<unknown>", "2048Mi", "<unknown>"]]
+
+
+def test_cap_tail_keeps_the_newest_lines_and_says_how_much_was_left_out() -> None:
+    text = "".join(f"line {n}\n" for n in range(1, 101))
+    capped, cut = cap_tail(text, 60, hint="use since")
+    lines = capped.splitlines()
+    assert cut and lines[-2] == "line 100"
+    assert lines[-1].startswith("[output capped: ") and "earlier lines" in lines[-1] and "use since" in lines[-1]
+    assert sum(len(line) + 1 for line in lines[:-1]) <= 60
+    assert cap_tail("short\n", 60, hint="x") == ("short\n", False)
