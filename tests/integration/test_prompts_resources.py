@@ -21,6 +21,7 @@ from mcp import Client, MCPError
 from tests.integration.conftest import Kubectl, ServerProcess, connect, start_server
 from tests.integration.test_read_tools import CRD
 from tests.integration.test_rig import DEPLOYMENT, running_pods
+from tests.integration.test_security import write_tokens
 
 pytestmark = pytest.mark.anyio
 
@@ -418,3 +419,26 @@ async def test_namespace_limits_apply_to_prompts_resources_and_the_summary(
     assert summary["scope"] == f"namespaces {namespace} only (server policy)"
     assert summary["pods"]["total"] == 1 and summary["nodes"]["total"] >= 1
     assert namespaces.completion.values == [namespace]
+
+
+async def test_resources_and_prompts_act_as_the_caller_when_impersonating(
+    kubeconfig: Path, kubectl: Kubectl, namespace: str, tmp_path: Path
+) -> None:
+    kubectl("create", "role", "pod-reader", "--verb=get,list", "--resource=pods", "-n", namespace)
+    kubectl("create", "rolebinding", "pod-reader", "--role=pod-reader", "--user=alice", "-n", namespace)
+    kubectl.apply(UNSCHEDULABLE_POD, namespace)
+    proc = start_server(
+        tmp_path, "--kubeconfig", str(kubeconfig), "--auth-tokens-file", str(write_tokens(tmp_path)), "--impersonate"
+    )
+    try:
+        async with connect(proc.url, "auto", {"Authorization": "Bearer alice-token-0123456789"}) as client:
+            own = yaml.safe_load(await read(client, f"k8s://current/{namespace}/pods/stuck"))
+            other = await read_error(client, "k8s://current/default/configmaps/kube-root-ca.crt")
+            summary = yaml.safe_load(await read(client, "k8s://summary"))
+            plan = await plan_of(client, "troubleshoot_pod", {"namespace": namespace, "pod": "stuck"})
+    finally:
+        proc.stop()
+    assert own["metadata"]["name"] == "stuck"
+    assert other.code == -32603 and "forbidden" in other.message and 'User "alice"' in other.message
+    assert "forbidden" in summary["nodes"]["unavailable"]  # alice may not list nodes: said, not failed
+    assert "diagnosis: Pending" in plan
