@@ -4,12 +4,14 @@ One prompt = one ``PromptSpec``: a name, a description, a validated argument mod
 ``build`` that returns the plan text. Plans come from pure renderers (``playbooks``, ``troubleshoot``);
 two prompts first look at the cluster through ``Deps`` so the plan fits what is actually wrong:
 ``troubleshoot_pod`` reads the pod and leads with its real failure, ``restart_failed_pods`` lists the
-pods that are failing now. Reads go through ``Kube.request`` like any tool call, so policy applies
-(a denied namespace is an error, not a plan). The transport registers the specs with the SDK.
+pods that are failing now. The others only check their namespace exists. Reads go through
+``Kube.request`` like any tool call, so policy applies (a denied namespace is an error, not a plan).
+The transport registers the specs with the SDK.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -56,6 +58,12 @@ class RestartArgs(p.Args):
 
 def _static(render: Callable[[str | None, str | None, PlanEnv], str]) -> Callable[[ScopeArgs, Deps, PlanEnv], Any]:
     async def build(args: ScopeArgs, deps: Deps, env: PlanEnv) -> str:
+        # An unknown context, a denied or missing namespace: errors now, as a tool would give them. A cluster
+        # that cannot be reached is no reason to withhold the plan.
+        with contextlib.suppress(errors.Unavailable, errors.Timeout):
+            deps.kube.context(args.context)
+            if args.namespace:
+                await ensure_namespace(deps, args.namespace, args.context)
         return render(args.namespace, args.context, env)
 
     return build

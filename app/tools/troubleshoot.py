@@ -222,7 +222,7 @@ def failure_steps(category: str, ns: str, pod: str, ctx: str | None, d: PodDiagn
                 "Confirm the kill and read the memory limit.",
                 (call("pods_get", ctx, name=pod, namespace=ns),),
                 "lastState.terminated.reason=OOMKilled, exitCode 137; resources.limits.memory of that container "
-                "(no limit = the node ran out of memory, see step 4).",
+                "(no limit = the node itself ran out of memory: check its pressure).",
             ),
             Step(
                 "Measure what it uses now, per container.",
@@ -372,14 +372,12 @@ def troubleshoot_pod_plan(
         "Warning events. If the pod is gone, find its replacement: "
         + call("pods_list_in_namespace", context, namespace=namespace),
     )
+    first = set(plan.steps[0].calls)
     for label, category in BRANCHES:
-        steps = failure_steps(category, namespace, pod, context, None)
-        calls = [c for s in steps for c in s.calls]
-        plan.step(
-            f"If it is {label}: " + "; then ".join(s.text[0].lower() + s.text[1:].rstrip(".") for s in steps[:3]) + ".",
-            *calls[:4],
-            look=steps[0].look,
-        )
+        steps = [st for st in failure_steps(category, namespace, pod, context, None)[:4] if st.calls]
+        calls = [c for st in steps for c in st.calls if c not in first]
+        what = "; then ".join(st.text[0].lower() + st.text[1:].rstrip(".") for st in steps)
+        plan.step(f"If it is {label}: {what}.", *dict.fromkeys(calls), look=steps[0].look)
     plan.report = "the failure, its cause with evidence, the fix applied or proposed, and how you verified it."
     return plan.render(env)
 

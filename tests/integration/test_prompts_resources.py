@@ -223,17 +223,15 @@ async def test_restart_failed_pods_lists_the_failing_pods_and_the_seed_workflow(
         ("troubleshoot_pod", {"namespace": "default"}, "missing required argument 'pod'"),
         ("troubleshoot_pod", {"namespace": "Not_A_Label", "pod": "x"}, "invalid namespace"),
         ("restart_failed_pods", {"namespace": "no-such-ns"}, "namespace 'no-such-ns' not found"),
-        ("cluster_health_check", {"context": "nowhere"}, None),
+        ("cluster_health_check", {"context": "nowhere"}, "unknown context 'nowhere'"),
+        ("security_assessment", {"namespace": "no-such-ns"}, "namespace 'no-such-ns' not found"),
         ("troubleshoot_pod", {"namespace": "default", "pod": "x", "context": "nowhere"}, "unknown context"),
     ],
 )
 async def test_bad_prompt_arguments_are_one_clear_line(
-    server: ServerProcess, era: str, name: str, arguments: dict[str, str], fragment: str | None
+    server: ServerProcess, era: str, name: str, arguments: dict[str, str], fragment: str
 ) -> None:
     async with connect(server.url, era) as client:
-        if fragment is None:  # a plan-only prompt does not touch the cluster: the context is just echoed
-            assert "context nowhere" in await plan_of(client, name, arguments)
-            return
         with pytest.raises(MCPError) as caught:
             await client.get_prompt(name, arguments)
     assert caught.value.code == -32602
@@ -419,6 +417,10 @@ async def test_namespace_limits_apply_to_prompts_resources_and_the_summary(
     assert summary["scope"] == f"namespaces {namespace} only (server policy)"
     assert summary["pods"]["total"] == 1 and summary["nodes"]["total"] >= 1
     assert namespaces.completion.values == [namespace]
+    async with connect(limited_server.url, "auto") as client:
+        with pytest.raises(MCPError) as plan_refused:
+            await client.get_prompt("security_assessment", {"namespace": "default"})
+    assert "not in the server's allowed namespaces" in plan_refused.value.message
 
 
 async def test_resources_and_prompts_act_as_the_caller_when_impersonating(
