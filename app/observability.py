@@ -95,6 +95,18 @@ class Metrics:
             registry=self.registry,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
         )
+        self.resource_reads = Counter(
+            "k8s_mcp_resource_reads_total",
+            "MCP resource reads by resource (template) and outcome",
+            ["resource", "outcome"],
+            registry=self.registry,
+        )
+        self.prompt_gets = Counter(
+            "k8s_mcp_prompt_gets_total",
+            "MCP prompt renders by prompt and outcome",
+            ["prompt", "outcome"],
+            registry=self.registry,
+        )
         self.inflight = Gauge("k8s_mcp_inflight_tool_calls", "Tool calls in progress", registry=self.registry)
         self.open_sessions = Gauge("k8s_mcp_open_sessions", "Open MCP sessions (2025-era)", registry=self.registry)
 

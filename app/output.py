@@ -42,7 +42,9 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _ASSIGNMENT = re.compile(
     r"(?i)\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*)"
-    r"([ \t]*[=:][ \t]*|\"[ \t]*:[ \t]*\")(?!<redacted|REDACTED\b|DATA\+OMITTED)([^\s\",;&]{3,})(?![^\s]*:)"
+    r"([ \t]*[=:][ \t]*|\"[ \t]*:[ \t]*\")(?!<redacted|REDACTED\b|DATA\+OMITTED)"
+    r"(?!(?:true|false|null)(?:[\s\",;&]|$))"  # booleans are settings (automountServiceAccountToken), not secrets
+    r"([^\s\",;&]{3,})(?![^\s]*:)"
 )
 # Keys that name or point at a secret rather than hold one (secretName, tokenPath, secretKeyRef, ...).
 _REFERENCE_KEY = re.compile(r"(?i)(name|ref|path|file|namespace|seconds|expiration|audience|type)$")

@@ -15,14 +15,20 @@ from starlette.types import ASGIApp
 from app.approval import Approvals
 from app.config import Settings
 from app.observability import Metrics
+from app.tools.documents import KindIndex
 from app.tools.registry import Deps, ToolSpec
 from app.transport.auth import build_auth
 from app.transport.calls import ToolRunner
+from app.transport.prompts import plan_env, register_completions, register_prompts
+from app.transport.resources import register_resources
+from app.transport.served import Served
 from app.transport.tools import register, validation_middleware
 
 INSTRUCTIONS = (
     "Kubernetes tools. Lists come back as compact tables; pass 'continue' to page. Every tool takes an "
-    "optional 'context' to pick a cluster. Errors are one line: fix the argument it names and retry."
+    "optional 'context' to pick a cluster. Errors are one line: fix the argument it names and retry. "
+    "Prompts give step-by-step plans (cluster_health_check, troubleshoot_pod, restart_failed_pods, ...); "
+    "resources: k8s://summary, objects at k8s://{context}/{namespace}/{kind}/{name}, templates at k8s-template://index."
 )
 
 
@@ -42,6 +48,10 @@ def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metric
     )
     for spec in specs:
         register(server, spec, runner)
+    served, index = Served(settings, metrics), KindIndex(deps.kube)
+    register_prompts(server, deps, served, plan_env(settings, frozenset(by_name)))
+    register_resources(server, deps, served, index)
+    register_completions(server, deps, index)
     return server
 
 

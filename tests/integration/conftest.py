@@ -157,7 +157,11 @@ def start_server(
 
 @pytest.fixture(scope="session")
 def server(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One server for the session, against the real control plane, destructive tools off (the default)."""
+    """One server for the session, against the real control plane, destructive tools off (the default).
+
+    Without a rate limit: the whole suite shares it from one address and makes far more than the default
+    300 requests a minute (the limit itself is tested on a server of its own).
+    """
     proc = start_server(tmp_path_factory.mktemp("server"), "--kubeconfig", str(kubeconfig), "--rate-limit", "")
     yield proc
     proc.stop()
