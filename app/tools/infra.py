@@ -4,8 +4,7 @@ Every tool here is a thin argument adapter: it renames or reshapes the arguments
 seeds/001 (getPodLogs's tail=-1, listPods's allNamespaces, ...) and calls the same handler the
 default profile uses, so behaviour, errors, redaction and caps are identical. switchContext changes
 the default context of the calling MCP session only (kept in memory by app.kube.contexts), never a
-file. scaleDeployment and applyManifest use two small helpers below until the resources tools
-(resources_scale, resources_create_or_update) land; getMetrics summarizes this server's own counters.
+file. getMetrics summarizes this server's own counters.
 """
 
 from __future__ import annotations
@@ -14,32 +13,29 @@ from collections.abc import Iterable
 from typing import Any
 
 import anyio
-import yaml
 from pydantic import Field
 
 from app import errors
 from app.kube.client import dry_run_active
-from app.kube.discovery import Resource
-from app.tools import cluster, pods, resources
+from app.tools import apply, cluster, helm, pods, resources, workloads
 from app.tools import params as p
+from app.tools.helm_args import Chart, HelmInstallArgs, HelmListArgs, HelmUninstallArgs, HelmUpgradeArgs, Values
 from app.tools.registry import Deps, ToolResult, ToolSpec
 from app.tools.shapes import (
     ActionOutput,
+    ApplyOutput,
     ContextItem,
     ContextsOutput,
     CountItem,
+    HelmListOutput,
+    HelmReleaseOutput,
+    HelmUninstallOutput,
     LogOutput,
     ObjectOutput,
-    ReplicasOutput,
+    ScaleOutput,
     ServerMetricsOutput,
     TableOutput,
 )
-from app.tools.views import ensure_namespace
-
-DEPLOYMENTS = Resource("apps", "v1", "Deployment", "deployments", namespaced=True, verbs=frozenset())
-FIELD_MANAGER = "k8s-mcp"
-APPLY_PATCH = "application/apply-patch+yaml"
-MERGE_PATCH = "application/merge-patch+json"
 
 
 class NoArgs(p.Args):
@@ -182,117 +178,28 @@ async def list_deployments(args: ListDeploymentsArgs, deps: Deps) -> ToolResult:
     )
 
 
-async def scale(
-    deps: Deps, resource: Resource, *, name: str, namespace: str, replicas: int, context: str | None
-) -> ReplicasOutput:
-    """Read then set ``spec.replicas`` through the /scale subresource.
-
-    TODO(merge): replace with the resources_scale handler of the resources tools.
-    """
-    path = resource.path(namespace, name, "scale")
-    try:
-        before = await deps.kube.get_json(path, context=context)
-    except errors.NotFound:
-        await ensure_namespace(deps, namespace, context)
-        raise
-    previous = (before.get("spec") or {}).get("replicas")
-    body = {"spec": {"replicas": replicas}}
-    await deps.kube.request("PATCH", path, context=context, body=body, content_type=MERGE_PATCH)
-    return ReplicasOutput(
-        kind=resource.kind,
-        name=name,
-        namespace=namespace,
-        replicas=replicas,
-        previous=int(previous) if isinstance(previous, int) else None,
-        dry_run=dry_run_active(),
-    )
-
-
 async def scale_deployment(args: ScaleDeploymentArgs, deps: Deps) -> ToolResult:
-    namespace = args.namespace or deps.kube.default_namespace(args.context)
-    data = await scale(
-        deps, DEPLOYMENTS, name=args.name, namespace=namespace, replicas=args.replicas, context=args.context
+    return await workloads.resources_scale(
+        workloads.ResourcesScaleArgs(
+            apiVersion="apps/v1",
+            kind="Deployment",
+            name=args.name,
+            namespace=args.namespace,
+            scale=args.replicas,
+            context=args.context,
+        ),
+        deps,
     )
-    verb = "Would scale" if data.dry_run else "Scaled"
-    text = f"{verb} deployment {namespace}/{args.name} from {data.previous} to {data.replicas} replicas"
-    return ToolResult(text + (" (dry run: nothing was changed)" if data.dry_run else ""), data)
 
 
 # -- apply ----------------------------------------------------------------------------------------
 
 
-def manifest_documents(text: str) -> list[dict[str, Any]]:
-    """The objects of a multi-document YAML/JSON manifest (``List`` kinds expanded, empty docs skipped)."""
-    try:
-        loaded = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise errors.ToolInputError(f"the manifest is not valid YAML{where}: {getattr(e, 'problem', e)}") from e
-    objects: list[dict[str, Any]] = []
-    for index, doc in enumerate(loaded, start=1):
-        if not isinstance(doc, dict):
-            raise errors.ToolInputError(f"document {index} is not a mapping (an object with apiVersion and kind)")
-        if str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list):
-            objects.extend(doc["items"])
-        else:
-            objects.append(doc)
-    if not objects:
-        raise errors.ToolInputError("the manifest has no documents")
-    for index, obj in enumerate(objects, start=1):
-        missing = [k for k in ("apiVersion", "kind") if not obj.get(k)]
-        if not (obj.get("metadata") or {}).get("name"):
-            missing.append("metadata.name")
-        if missing:
-            raise errors.ToolInputError(f"document {index} has no {', '.join(missing)}")
-    return objects
-
-
-async def apply_objects(
-    deps: Deps, objects: Iterable[dict[str, Any]], *, namespace: str | None, context: str | None
-) -> list[str]:
-    """Server-side apply each object with our field manager; returns kind/namespace/name of each.
-
-    TODO(merge): replace with the resources_create_or_update handler of the resources tools.
-    """
-    applied: list[str] = []
-    default_ns = namespace or deps.kube.default_namespace(context)
-    for index, obj in enumerate(objects, start=1):
-        meta = obj.setdefault("metadata", {})
-        label = f"document {index} ({obj['kind']} {meta['name']})"
-        try:
-            resource = await deps.discovery.resolve(str(obj["apiVersion"]), str(obj["kind"]), context=context)
-            ns = None
-            if resource.namespaced:
-                ns = meta.get("namespace") or default_ns
-                if namespace and meta.get("namespace") and meta["namespace"] != namespace:
-                    raise errors.ToolInputError(
-                        f"its namespace {meta['namespace']!r} differs from the namespace argument {namespace!r}"
-                    )
-                meta["namespace"] = ns
-            await deps.kube.request(
-                "PATCH",
-                resource.path(ns, str(meta["name"])),
-                context=context,
-                body=obj,
-                content_type=APPLY_PATCH,
-                query={"fieldManager": FIELD_MANAGER},
-            )
-        except errors.K8sMcpError as e:
-            done = f"; applied before it: {', '.join(applied)}" if applied else ""
-            raise type(e)(f"{label}: {e}{done}") from e
-        applied.append(f"{resource.kind.lower()}/{ns + '/' if ns else ''}{meta['name']}")
-    return applied
-
-
 async def apply_manifest(args: ApplyManifestArgs, deps: Deps) -> ToolResult:
-    objects = manifest_documents(args.yamlContent)
-    applied = await apply_objects(deps, objects, namespace=args.namespace, context=args.context)
-    verb = "Would apply" if dry_run_active() else "Applied"
-    text = f"{verb} (server-side, field manager {FIELD_MANAGER}): {', '.join(applied)}"
-    if dry_run_active():
-        text += " (dry run: nothing was changed)"
-    return ToolResult(text, ActionOutput(action="applied", objects=applied, message=text, dry_run=dry_run_active()))
+    return await apply.resources_create_or_update(
+        apply.ResourcesCreateOrUpdateArgs(resource=args.yamlContent, namespace=args.namespace, context=args.context),
+        deps,
+    )
 
 
 # -- this server's own metrics --------------------------------------------------------------------
@@ -349,6 +256,57 @@ async def get_metrics(args: NoArgs, deps: Deps) -> ToolResult:
     samples = [(s.name, dict(s.labels), float(s.value)) for family in registry.collect() for s in family.samples]
     text, data = summarize_metrics(samples)
     return ToolResult(text, data)
+
+
+# -- helm (infra.k8s.helm) ------------------------------------------------------------------------
+
+
+class ListReleasesArgs(p.Args):
+    namespace: p.OptionalNamespace = Field(None, description="Namespace (all namespaces when omitted)")
+    context: p.Context = None
+
+
+class ChartArgs(p.Args):
+    name: p.ReleaseName
+    chart: Chart
+    namespace: p.Namespace
+    values: Values = None
+    context: p.Context = None
+
+
+class ReleaseArgs(p.Args):
+    name: p.ReleaseName
+    namespace: p.Namespace
+    context: p.Context = None
+
+
+async def list_releases(args: ListReleasesArgs, deps: Deps) -> ToolResult:
+    listed = HelmListArgs(namespace=args.namespace, all_namespaces=args.namespace is None, context=args.context)
+    return await helm.helm_list(listed, deps)
+
+
+async def install_chart(args: ChartArgs, deps: Deps) -> ToolResult:
+    return await helm.helm_install(
+        HelmInstallArgs(
+            chart=args.chart, name=args.name, namespace=args.namespace, values=args.values, context=args.context
+        ),
+        deps,
+    )
+
+
+async def upgrade_chart(args: ChartArgs, deps: Deps) -> ToolResult:
+    return await helm.helm_upgrade(
+        HelmUpgradeArgs(
+            name=args.name, chart=args.chart, namespace=args.namespace, values=args.values, context=args.context
+        ),
+        deps,
+    )
+
+
+async def uninstall_release(args: ReleaseArgs, deps: Deps) -> ToolResult:
+    return await helm.helm_uninstall(
+        HelmUninstallArgs(name=args.name, namespace=args.namespace, context=args.context), deps
+    )
 
 
 SPECS: list[ToolSpec[Any]] = [
@@ -450,7 +408,7 @@ SPECS: list[ToolSpec[Any]] = [
         title="Scale a deployment",
         description="infra.k8s.deployments: set a deployment's replicas (through its scale subresource).",
         params=ScaleDeploymentArgs,
-        output=ReplicasOutput,
+        output=ScaleOutput,
         handler=scale_deployment,
         action=lambda a: f"scale deployment {a.namespace or '<default>'}/{a.name}",
         read_only=False,
@@ -463,7 +421,7 @@ SPECS: list[ToolSpec[Any]] = [
         description="infra.k8s.apply: server-side apply one or more YAML documents (field manager k8s-mcp); documents "
         "without a namespace go to namespace (default: the context's).",
         params=ApplyManifestArgs,
-        output=ActionOutput,
+        output=ApplyOutput,
         handler=apply_manifest,
         action=lambda a: "apply manifest",
         read_only=False,
@@ -482,5 +440,51 @@ SPECS: list[ToolSpec[Any]] = [
         read_only=True,
         open_world=False,
         toolset="metrics",
+    ),
+    ToolSpec(
+        name="listReleases",
+        title="List Helm releases",
+        description="infra.k8s.helm: list Helm releases in a namespace, or all namespaces when none is given.",
+        params=ListReleasesArgs,
+        output=HelmListOutput,
+        handler=list_releases,
+        action=lambda a: f"list releases{' in namespace ' + a.namespace if a.namespace else ''}",
+        read_only=True,
+        toolset="helm",
+    ),
+    ToolSpec(
+        name="installChart",
+        title="Install a Helm chart",
+        description="infra.k8s.helm: install a chart (local path, repo/name, chart URL or oci://) as a release.",
+        params=ChartArgs,
+        output=HelmReleaseOutput,
+        handler=install_chart,
+        action=lambda a: f"install chart {a.chart} as {a.namespace}/{a.name}",
+        read_only=False,
+        toolset="helm",
+    ),
+    ToolSpec(
+        name="upgradeChart",
+        title="Upgrade a Helm release",
+        description="infra.k8s.helm: upgrade a release to a chart (and values).",
+        params=ChartArgs,
+        output=HelmReleaseOutput,
+        handler=upgrade_chart,
+        action=lambda a: f"upgrade release {a.namespace}/{a.name}",
+        read_only=False,
+        toolset="helm",
+    ),
+    ToolSpec(
+        name="uninstallRelease",
+        title="Uninstall a Helm release",
+        description="infra.k8s.helm: uninstall a release and delete its objects.",
+        params=ReleaseArgs,
+        output=HelmUninstallOutput,
+        handler=uninstall_release,
+        action=lambda a: f"uninstall release {a.namespace}/{a.name}",
+        read_only=False,
+        destructive=True,
+        idempotent=True,
+        toolset="helm",
     ),
 ]

@@ -248,15 +248,6 @@ class ActionOutput(_Out):
     dry_run: bool = Field(description="True when nothing was persisted (preview)")
 
 
-class ReplicasOutput(_Out):
-    kind: str
-    name: str
-    namespace: str
-    replicas: int = Field(description="Desired replicas after the call")
-    previous: int | None = Field(description="Desired replicas before the call")
-    dry_run: bool
-
-
 # -- nodes ----------------------------------------------------------------------------------------
 
 

@@ -66,7 +66,7 @@ async def get_object(
         if scoped_ns:
             await ensure_namespace(deps, scoped_ns, context)
         raise
-    shown = output.redact_object(obj)
+    shown = output.redact_object(obj, reveal_secrets=deps.settings.reveal_secrets)
     text, _ = output.cap_text(
         output.to_yaml(shown), deps.settings.output_max_chars, hint="the object is larger than the output cap"
     )

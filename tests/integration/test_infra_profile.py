@@ -29,6 +29,10 @@ INFRA_TOOLS = [
     "scaleDeployment",
     "applyManifest",
     "getMetrics",
+    "listReleases",
+    "installChart",
+    "upgradeChart",
+    "uninstallRelease",
 ]
 
 
@@ -145,7 +149,7 @@ async def test_scale_deployment_brings_new_pods_to_running(
         scaled = await client.call_tool("scaleDeployment", {"name": "web", "namespace": namespace, "replicas": 4})
         listed = await client.call_tool("listDeployments", {"namespace": namespace})
         missing = await client.call_tool("scaleDeployment", {"name": "ghost", "namespace": namespace, "replicas": 1})
-    assert text_of(scaled) == f"Scaled deployment {namespace}/web from 2 to 4 replicas"
+    assert text_of(scaled).startswith(f"Deployment/web in namespace {namespace} scaled from 2 to 4 replicas")
     assert scaled.structured_content["previous"] == 2
     assert listed.structured_content["rows"][0][0] == "web"
     assert_one_clean_line(missing, 'deployments.apps "ghost" not found')
@@ -170,7 +174,8 @@ async def test_apply_manifest_server_side_applies_every_document(
             {"yamlContent": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n", "namespace": namespace},
         )
     assert not first.is_error, text_of(first)
-    assert first.structured_content["objects"] == [f"deployment/{namespace}/web", f"configmap/{namespace}/settings"]
+    applied = [(o["kind"], o["namespace"], o["name"], o["result"]) for o in first.structured_content["objects"]]
+    assert applied == [("Deployment", namespace, "web", "created"), ("ConfigMap", namespace, "settings", "created")]
     assert not again.is_error
     assert kubectl("get", "configmap", "settings", "-n", namespace, "-o", "jsonpath={.data.mode}") == "slow"
     managers = kubectl(
@@ -178,8 +183,8 @@ async def test_apply_manifest_server_side_applies_every_document(
     )
     assert managers == "k8s-mcp"
     assert_one_clean_line(broken, "not valid YAML")
-    assert_one_clean_line(nameless, "document 1 has no metadata.name")
-    assert_one_clean_line(invalid, "document 1 (ConfigMap Bad_Name)", "Invalid value")
+    assert_one_clean_line(nameless, "document 1, line 1: ConfigMap has no metadata")
+    assert_one_clean_line(invalid, "ConfigMap/Bad_Name (document 1, line 1)", "Invalid value")
     kubectl.wait_until("applied pods running", lambda: len(running_pods(kubectl, namespace, "app=web")) == 2)
 
 
