@@ -7,7 +7,7 @@ import pytest
 from app.errors import ToolInputError
 from app.kube.exec import ExecResult, parse_exec_status
 from app.tools.explain import explain, first_sentence, render
-from app.tools.infra import manifest_documents, summarize_metrics
+from app.tools.infra import summarize_metrics
 from app.tools.nodes import node_log_request, summarize_stats
 from app.tools.params import parse_duration, parse_since
 from app.tools.pods import default_container, render_exec, run_manifests
@@ -205,22 +205,6 @@ def test_explain_renders_like_kubectl_and_refuses_unknown_fields_naming_the_know
     with pytest.raises(ToolInputError, match="field 'sise' does not exist in spec; its fields: labels, mode, parts"):
         explain(DOC, group="example.com", version="v1", kind="Thing", path="spec.sise")
     assert first_sentence("One. Two.") == "One." and len(first_sentence("x" * 500)) == 160
-
-
-def test_a_manifest_splits_into_objects_and_bad_documents_are_named() -> None:
-    objects = manifest_documents(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\n"
-        "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n"
-    )
-    assert [o["metadata"]["name"] for o in objects] == ["a", "b"]
-    with pytest.raises(ToolInputError, match="not valid YAML at line 1"):
-        manifest_documents("kind: [oops")
-    with pytest.raises(ToolInputError, match=r"document 1 has no apiVersion, metadata\.name"):
-        manifest_documents("kind: Pod\n")
-    with pytest.raises(ToolInputError, match="no documents"):
-        manifest_documents("---\n")
-    with pytest.raises(ToolInputError, match="document 1 is not a mapping"):
-        manifest_documents("- a\n- b\n")
 
 
 def test_server_metrics_summarize_calls_by_tool_and_outcome() -> None:
