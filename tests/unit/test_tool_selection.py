@@ -110,10 +110,22 @@ def test_the_infra_profile_has_exactly_the_users_tool_names_over_the_same_handle
         "scaleDeployment",
         "applyManifest",
         "getMetrics",
+        "listReleases",
+        "installChart",
+        "upgradeChart",
+        "uninstallRelease",
     ]
     default = {s.name: s for s in all_specs("default")}
     infra = {s.name: s for s in all_specs("infra")}
-    for ours, theirs in (("deletePod", "pods_delete"), ("getPod", "pods_get"), ("getPodLogs", "pods_log")):
+    for ours, theirs in (
+        ("deletePod", "pods_delete"),
+        ("getPod", "pods_get"),
+        ("getPodLogs", "pods_log"),
+        ("scaleDeployment", "resources_scale"),
+        ("applyManifest", "resources_create_or_update"),
+        ("listReleases", "helm_list"),
+        ("uninstallRelease", "helm_uninstall"),
+    ):
         assert (infra[ours].read_only, infra[ours].destructive) == (
             default[theirs].read_only,
             default[theirs].destructive,
