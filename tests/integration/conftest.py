@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx2
 import pytest
+import yaml
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -48,6 +49,11 @@ def rig_bin() -> Path:
 @pytest.fixture(scope="session")
 def kubeconfig() -> Path:
     return kubeconfig_path()
+
+
+def cluster_context() -> str:
+    """The test cluster's context name (kwok-<cluster name>), read from its kubeconfig."""
+    return str(yaml.safe_load(kubeconfig_path().read_text())["current-context"])
 
 
 class Kubectl:

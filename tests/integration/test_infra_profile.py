@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.conftest import ROOT, Kubectl, ServerProcess, connect, start_server, text_of
+from tests.integration.conftest import ROOT, Kubectl, ServerProcess, cluster_context, connect, start_server, text_of
 from tests.integration.test_bad_input import assert_one_clean_line
 from tests.integration.test_rig import DEPLOYMENT, running_pods
 
@@ -93,12 +93,12 @@ async def test_switch_context_changes_only_the_calling_sessions_default(
         their_pods = await theirs.call_tool("listPods", {"namespace": namespace})
         listed = await mine.call_tool("getContexts", {})
     assert not switched.is_error, text_of(switched)
-    assert before.structured_content["name"] == "kwok-k8s-mcp" == untouched.structured_content["name"]
+    assert before.structured_content["name"] == cluster_context() == untouched.structured_content["name"]
     assert after.structured_content == {**after.structured_content, "name": "other", "namespace": namespace}
     assert "marker" in text_of(my_pods) and "marker" in text_of(their_pods)
     assert listed.structured_content["current"] == "other"
     kubeconfig_file = Path(two_contexts_path(infra_server))
-    assert yaml.safe_load(kubeconfig_file.read_text())["current-context"] == "kwok-k8s-mcp"  # never rewritten
+    assert yaml.safe_load(kubeconfig_file.read_text())["current-context"] == cluster_context()  # never rewritten
 
 
 def two_contexts_path(server: ServerProcess) -> str:
@@ -114,7 +114,7 @@ async def test_switch_context_without_a_session_is_refused_and_unknown_names_are
         refused = await stateless.call_tool("switchContext", {"contextName": "other"})
         unknown = await session.call_tool("switchContext", {"contextName": "nowhere"})
     assert_one_clean_line(refused, "needs an MCP session", "pass 'context' on each call")
-    assert_one_clean_line(unknown, "unknown context 'nowhere'", "known contexts: kwok-k8s-mcp, other")
+    assert_one_clean_line(unknown, "unknown context 'nowhere'", f"known contexts: {cluster_context()}, other")
 
 
 async def test_pod_tools_of_the_infra_catalog_use_the_same_handlers(

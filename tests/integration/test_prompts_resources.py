@@ -18,7 +18,7 @@ import pytest
 import yaml
 from mcp import Client, MCPError
 
-from tests.integration.conftest import Kubectl, ServerProcess, connect, start_server
+from tests.integration.conftest import Kubectl, ServerProcess, cluster_context, connect, start_server
 from tests.integration.test_read_tools import CRD
 from tests.integration.test_rig import DEPLOYMENT, running_pods
 from tests.integration.test_security import write_tokens
@@ -259,7 +259,7 @@ async def test_objects_are_read_by_uri_as_redacted_yaml_whatever_the_kind_spelli
             for kind in ("Deployment", "deployments", "deploy", "deployments.apps", "deployments.v1.apps")
         ]
         cluster = yaml.safe_load(await read(client, f"k8s://current/_cluster/namespaces/{namespace}"))
-        node = yaml.safe_load(await read(client, "k8s://kwok-k8s-mcp/_cluster/Node/kwok-node-0"))
+        node = yaml.safe_load(await read(client, f"k8s://{cluster_context()}/_cluster/Node/kwok-node-0"))
     assert len({yaml.safe_load(t)["metadata"]["uid"] for t in texts}) == 1  # every spelling, the same object
     parsed = yaml.safe_load(texts[0])
     assert parsed["kind"] == "Deployment" and parsed["metadata"]["name"] == "web"
@@ -380,7 +380,7 @@ async def test_completion_offers_namespaces_pods_kinds_names_and_templates(
     assert pods.completion.values == ["solo"]
     assert kinds.completion.values == ["deployments"]
     assert "settings" in names.completion.values
-    assert contexts.completion.values[:2] == ["current", "kwok-k8s-mcp"]
+    assert contexts.completion.values[:2] == ["current", cluster_context()]
     assert templates.completion.values == ["hpa"]
 
 
