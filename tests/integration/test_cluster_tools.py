@@ -86,6 +86,8 @@ async def test_explain_documents_a_field_of_a_built_in_kind_and_of_a_crd(
 ) -> None:
     kubectl.apply(CRD)
     kubectl.wait_until("CRD established", lambda: "widgets" in kubectl("api-resources", "--api-group=example.com"))
+    # The API server publishes a new CRD's OpenAPI a moment after the CRD is established.
+    kubectl.wait_until("CRD schema published", lambda: "KIND:" in kubectl("explain", "widgets", check=False))
     async with connect(server.url, era) as client:
         replicas = await client.call_tool(
             "resources_explain", {"apiVersion": "apps/v1", "kind": "Deployment", "field": "spec.replicas"}
