@@ -21,6 +21,7 @@ import platform
 import re
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -352,7 +353,7 @@ async def timed_call(client: Client, tool: str, args: Args, batch: Batch, items:
     started = time.perf_counter()
     try:
         result = await client.call_tool(tool, args)
-    except Exception as e:  # a protocol error counts as an error, never stops the run
+    except Exception as e:  # noqa: BLE001 - a protocol error counts as an error, never stops the run
         batch.latencies.append(time.perf_counter() - started)
         batch.errors += 1
         batch.first_error = batch.first_error or f"{type(e).__name__}: {e}"[:300]
@@ -412,8 +413,9 @@ class RssSampler:
 
 
 async def sequential(
-    client: Client, target: Target, workload: Workload, fx: Fixture, calls: int, warmup: int
+    client: Client, target: Target, workload: Workload, fx: Fixture, calls: int, warmup: int, gap: float = 0.0
 ) -> Batch | None:
+    """``calls`` calls one after the other on one session; ``gap`` seconds of idle after each (0: back to back)."""
     batch = Batch()
     first = target.call_for(workload, fx, 0, 0)
     if first is None:
@@ -426,7 +428,9 @@ async def sequential(
     for i in range(calls):
         tool, args = target.call_for(workload, fx, 0, warmup + i) or first
         await timed_call(client, tool, args, batch, workload.items)
-    batch.wall = time.perf_counter() - started
+        if gap:
+            await anyio.sleep(gap)
+    batch.wall = time.perf_counter() - started - gap * calls
     batch.server_cpu = tree_cpu_seconds(target.server.pid) - cpu0
     return batch
 
@@ -452,7 +456,7 @@ async def concurrent(target: Target, workload: Workload, fx: Fixture, clients: i
                 for i in range(calls):
                     tool, args = target.call_for(workload, fx, index + 1, i + 1) or ("", {})
                     await timed_call(client, tool, args, batch, workload.items)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - a broken session is counted, not fatal
             batch.errors += 1
             batch.first_error = batch.first_error or f"session: {type(e).__name__}: {e}"[:300]
             ready += 1
@@ -478,7 +482,9 @@ async def concurrent(target: Target, workload: Workload, fx: Fixture, clients: i
     return batch
 
 
-async def floor_batch(api: DirectApi, workload: Workload, fx: Fixture, calls: int, warmup: int) -> list[float]:
+async def floor_batch(
+    api: DirectApi, workload: Workload, fx: Fixture, calls: int, warmup: int, gap: float = 0.0
+) -> list[float]:
     for i in range(warmup):
         f = workload.floor(fx, 0, i)
         await api.request(f.method, f.path, params=f.params, accept=f.accept, body=f.body)
@@ -488,6 +494,8 @@ async def floor_batch(api: DirectApi, workload: Workload, fx: Fixture, calls: in
         started = time.perf_counter()
         await api.request(f.method, f.path, params=f.params, accept=f.accept, body=f.body)
         out.append(time.perf_counter() - started)
+        if gap:
+            await anyio.sleep(gap)
     return out
 
 
@@ -522,7 +530,7 @@ async def start_and_wait(
                         run.ready_cpu = tree_cpu_seconds(run.pid)
                         return run, ready
                     last = text_of(result)[:200]
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - not up yet: try again
                 last = f"{type(e).__name__}: {e}"[:200]
         await anyio.sleep(0.01)
     run.stop()
@@ -536,6 +544,8 @@ async def start_and_wait(
 class Options:
     kubeconfig: Path
     repeat: int
+    conc_repeat: int
+    gap: float
     seq_calls: int
     seq_calls_slow: int
     clients: int
@@ -566,10 +576,7 @@ class Results:
 
 def environment(kubectl: Kubectl) -> dict[str, Any]:
     version = json.loads(kubectl("version", "-o", "json", check=False) or "{}")
-    try:
-        tokens = "tiktoken o200k_base" if _tokenizer() else "characters only (tiktoken cannot load offline)"
-    except Exception:
-        tokens = "characters only"
+    tokens = "tiktoken o200k_base" if _tokenizer() else "characters only (tiktoken cannot load offline)"
     return {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
@@ -593,15 +600,19 @@ def _tokenizer() -> Any:
             import tiktoken  # type: ignore[import-not-found]
 
             _ENCODER = tiktoken.get_encoding("o200k_base")
-        except Exception:
+        except Exception:  # noqa: BLE001 - not installed, or its vocabulary cannot be fetched offline
             _ENCODER = False
     return _ENCODER or None
 
 
 def specs_for(names: list[str]) -> list[peers.ServerSpec]:
     chosen: list[peers.ServerSpec] = []
+    if {"k8s-mcp", "k8s-mcp-json"} & set(names):
+        peers.compile_bytecode(sys.executable, ROOT / "app", *peers.site_packages(Path(sys.prefix)))
     if "k8s-mcp" in names:
         chosen.append(peers.ours())
+    if "k8s-mcp-json" in names:
+        chosen.append(peers.ours(("--json-response",), "k8s-mcp-json", "k8s-mcp --json-response"))
     if {"go", "flux"} & set(names):
         peers.install_npm_peers()
     if "go" in names:
@@ -609,11 +620,13 @@ def specs_for(names: list[str]) -> list[peers.ServerSpec]:
     if "flux" in names:
         chosen.append(peers.flux_server())
     if "kubectl-mcp" in names and peers.install_kubectl_mcp():
+        venv = peers.kubectl_mcp_venv()
+        peers.compile_bytecode(str(venv / "bin" / "python"), *peers.site_packages(venv))
         chosen.append(peers.kubectl_mcp_server())
     return chosen
 
 
-FAMILY = {"k8s-mcp": "ours", "go": "ours", "flux": "flux", "kubectl-mcp": "kubectl-mcp"}
+FAMILY = {"k8s-mcp": "ours", "k8s-mcp-json": "ours", "go": "ours", "flux": "flux", "kubectl-mcp": "kubectl-mcp"}
 
 
 def probe_call(spec: peers.ServerSpec, fx: Fixture) -> tuple[str, Args]:
@@ -642,7 +655,17 @@ async def measure_servers(opts: Options, fx: Fixture, results: Results, log_dir:
                 run.stop()
             else:
                 running[spec.key] = run
+        cold: list[float] = []
+        if spec.key == "k8s-mcp" and stats.failure is None:
+            # once more with no bytecode cache at all, as a plain `uv sync` install on this machine starts
+            with tempfile.TemporaryDirectory(prefix="bench-nopyc-") as empty:
+                cold_spec = peers.ours(env={"PYTHONPYCACHEPREFIX": empty, "PYTHONDONTWRITEBYTECODE": "1"})
+                run, ready = await start_and_wait(cold_spec, opts.kubeconfig, log_dir, probe_call(spec, fx))
+                run.stop()
+                cold.append(ready)
+                print(f"[bench] {spec.label}: ready in {ready:.2f}s without bytecode", file=sys.stderr)
         results.servers[spec.key] = {
+            "ready_nopyc_s": cold,
             "label": spec.label,
             "version": spec.version,
             "kubectl_based": spec.kubectl_based,
@@ -695,18 +718,26 @@ async def run_benchmark(opts: Options, fx: Fixture, results: Results, log_dir: P
                     print(f"[bench] round {round_ + 1}/{opts.repeat}: one client", file=sys.stderr)
                     for workload in WORKLOADS:
                         floors.setdefault(workload.key, []).extend(
-                            await floor_batch(api, workload, fx, opts.seq_calls, 3 if round_ == 0 else 1)
+                            await floor_batch(api, workload, fx, opts.seq_calls, 3 if round_ == 0 else 1, opts.gap)
                         )
                         for target in targets:
                             n = opts.seq_calls_slow if slow(target) else opts.seq_calls
-                            batch = await sequential(
-                                sessions[target.key], target, workload, fx, n, 3 if round_ == 0 else 1
-                            )
-                            if batch is None:
+                            session = sessions[target.key]
+                            warm = 3 if round_ == 0 else 1
+                            paced = await sequential(session, target, workload, fx, n, warm, opts.gap)
+                            if paced is None:
                                 continue
-                            seq.setdefault((target.key, workload.key), Batch()).add(batch)
-                            rates.setdefault((target.key, workload.key), []).append(batch.calls / batch.wall)
-                    print(f"[bench] round {round_ + 1}/{opts.repeat}: {opts.clients} clients", file=sys.stderr)
+                            seq.setdefault((target.key, workload.key), Batch()).add(paced)
+                            burst = await sequential(session, target, workload, fx, n, 0)
+                            assert burst is not None
+                            rates.setdefault((target.key, workload.key), []).append(burst.calls / burst.wall)
+                            if burst.errors:
+                                seq[(target.key, workload.key)].errors += burst.errors
+                                seq[(target.key, workload.key)].first_error = (
+                                    seq[(target.key, workload.key)].first_error or burst.first_error
+                                )
+                for round_ in range(opts.conc_repeat):
+                    print(f"[bench] round {round_ + 1}/{opts.conc_repeat}: {opts.clients} clients", file=sys.stderr)
                     for workload in WORKLOADS:
                         for target in targets:
                             m = opts.conc_calls_slow if slow(target) else opts.conc_calls
@@ -752,7 +783,7 @@ def summarize(
     conc_rates: list[float],
 ) -> Cell:
     if seq is None:
-        mine = target.family == "ours" and target.server.spec.key == "k8s-mcp"
+        mine = target.server.spec.key.startswith("k8s-mcp")
         return Cell(status="missing" if mine else "n/a")
     cell = Cell(
         p50_ms=percentile(seq.latencies, 50) * 1000,
@@ -816,7 +847,7 @@ async def run_scale(opts: Options, kubectl: Kubectl, fx: Fixture, results: Resul
             await api.close()
         scale["floor_p50_ms"] = percentile(floor, 50) * 1000
         for spec in specs_for([s for s in opts.servers if s in ("k8s-mcp", "go")]):
-            run, ready = await start_and_wait(spec, opts.kubeconfig, log_dir, probe_call(spec, fx))
+            run, _ = await start_and_wait(spec, opts.kubeconfig, log_dir, probe_call(spec, fx))
             try:
                 target = Target(spec.key, spec.label, FAMILY[spec.key], run)
                 await list_tools(target)
@@ -856,17 +887,19 @@ async def run_scale(opts: Options, kubectl: Kubectl, fx: Fixture, results: Resul
 def parse(argv: list[str] | None) -> Options:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--kubeconfig", type=Path, default=default_kubeconfig())
-    p.add_argument("--repeat", type=int, default=3, help="rounds; medians are taken over them (default 3)")
-    p.add_argument("--seq-calls", type=int, default=40, help="calls per round, one client (default 40)")
-    p.add_argument("--seq-calls-slow", type=int, default=10, help="the same for kubectl-based servers (default 10)")
+    p.add_argument("--repeat", type=int, default=3, help="one-client rounds (default 3)")
+    p.add_argument("--conc-repeat", type=int, default=2, help="concurrent rounds (default 2)")
+    p.add_argument("--gap", type=float, default=0.25, help="idle seconds after each timed one-client call (0.25)")
+    p.add_argument("--seq-calls", type=int, default=20, help="calls per round and mode, one client (default 20)")
+    p.add_argument("--seq-calls-slow", type=int, default=8, help="the same for kubectl-based servers (default 8)")
     p.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
-    p.add_argument("--conc-calls", type=int, default=10, help="calls per client per round (default 10)")
-    p.add_argument("--conc-calls-slow", type=int, default=3, help="the same for kubectl-based servers (default 3)")
+    p.add_argument("--conc-calls", type=int, default=5, help="calls per client per round (default 5)")
+    p.add_argument("--conc-calls-slow", type=int, default=2, help="the same for kubectl-based servers (default 2)")
     p.add_argument("--starts", type=int, default=3, help="cold starts per server for start-up time (default 3)")
     p.add_argument(
         "--servers",
-        default="k8s-mcp,go,flux,kubectl-mcp",
-        help="comma list of k8s-mcp, go, flux, kubectl-mcp (default all)",
+        default="k8s-mcp,k8s-mcp-json,go,flux,kubectl-mcp",
+        help="comma list of k8s-mcp, k8s-mcp-json (ours with --json-response), go, flux, kubectl-mcp (default all)",
     )
     p.add_argument("--pods", type=int, default=200)
     p.add_argument("--scale", action="store_true", help="also list pods cluster-wide with 5,000 more pods")
@@ -877,6 +910,8 @@ def parse(argv: list[str] | None) -> Options:
     return Options(
         kubeconfig=a.kubeconfig,
         repeat=a.repeat,
+        conc_repeat=a.conc_repeat,
+        gap=a.gap,
         seq_calls=a.seq_calls,
         seq_calls_slow=a.seq_calls_slow,
         clients=a.clients,

@@ -20,6 +20,7 @@ COLORS = {
     "floor": "#9e9e9e",
     "k8s-mcp": "#1f77b4",
     "k8s-mcp-2026": "#6baed6",
+    "k8s-mcp-json": "#08306b",
     "go": "#2ca02c",
     "flux": "#d62728",
     "kubectl-mcp": "#ff7f0e",
@@ -27,6 +28,7 @@ COLORS = {
 SHORT = {
     "k8s-mcp": "k8s-mcp",
     "k8s-mcp-2026": "k8s-mcp 2026",
+    "k8s-mcp-json": "k8s-mcp json",
     "go": "Go",
     "flux": "Node (kubectl)",
     "kubectl-mcp": "kubectl-mcp (kubectl)",
@@ -45,7 +47,7 @@ READS = ["pods_list_ns", "pods_list_all", "pods_get", "resources_get", "events_l
 
 def fmt(value: float | None, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
+        return "-"
     if value >= 100:
         return f"{value:,.0f}"
     return f"{value:.{digits}f}"
@@ -62,10 +64,10 @@ def med(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def goals(data: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(goal, verdict, evidence) for each goal of the issue."""
+def goals(data: dict[str, Any], key: str = "k8s-mcp", suffix: str = "") -> list[tuple[str, str, str]]:
+    """(goal, verdict, evidence) for each goal of the issue, for our server run as ``key``."""
     cells = data["cells"]
-    ours = cells.get("k8s-mcp", {})
+    ours = cells.get(key, {})
     go = cells.get("go", {})
     out: list[tuple[str, str, str]] = []
 
@@ -112,9 +114,11 @@ def goals(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         if ratios:
             worst = min(ratios, key=lambda k: ratios[k])
             verdict = "PASS" if ratios[worst] >= 20 else "FAIL"
-            evidence = ", ".join(f"{w} {r:.0f}×" for w, r in ratios.items())
-            out.append((f"20× faster than {SHORT[peer]} (p50 ratio, one client)", verdict, evidence))
-    server = data["servers"].get("k8s-mcp", {})
+            evidence = ", ".join(f"{w} {r:.0f}x" for w, r in ratios.items())
+            out.append((f"20x faster than {SHORT[peer]}{suffix} (p50 ratio)", verdict, evidence))
+    if suffix:
+        return out
+    server = data["servers"].get(key, {})
     idle = med(server.get("rss_idle_mb", []))
     if idle is not None:
         out.append(("RSS under 100 MB idle", "PASS" if idle < 100 else "FAIL", f"{idle:.0f} MB (median of starts)"))
@@ -123,6 +127,9 @@ def goals(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         m = statistics.median(ready)
         cpu = med(server.get("ready_cpu_s", []))
         extra = f"; {cpu:.2f} s of CPU" if cpu is not None else ""
+        nopyc = server.get("ready_nopyc_s") or []
+        if nopyc:
+            extra += f"; {nopyc[0]:.2f} s with no bytecode cache"
         out.append(
             (
                 "ready in under 1.5 s (start to first successful tools/call)",
@@ -180,20 +187,27 @@ def render(data: dict[str, Any], previous: str | None = None) -> str:
     )
     parts.append(
         f"Setup: a fresh namespace with {fx['pods']} running pods (one from a Deployment), {fx['events']} events; "
-        f"{fx['cluster_pods']} pods in the whole cluster. Every server runs on loopback against the same kubeconfig and "
-        "is driven by the same `mcp` Python client (streamable HTTP, 2025-11-25 sessions; ours also with the "
+        f"{fx['cluster_pods']} pods in the whole cluster. Every server runs on loopback against the same kubeconfig "
+        "and is driven by the same `mcp` Python client (streamable HTTP, 2025-11-25 sessions; ours also with the "
         "2026-07-28 stateless protocol). Latency is what the client sees, client work included. "
         f"One client: {opts['repeat']} rounds of {opts['seq_calls']} calls per workload "
-        f"({opts['seq_calls_slow']} for kubectl-based servers) after warm-up; p50 and p99 over all calls of all rounds, "
-        f"calls/s the median of the rounds. {opts['clients']} clients: each its own session, opened before the clock "
-        f"starts, {opts['conc_calls']} calls each per round ({opts['conc_calls_slow']} for kubectl-based servers). "
+        f"({opts['seq_calls_slow']} for kubectl-based servers) after warm-up, each call followed by {opts['gap']} s "
+        "of idle (an agent's pace; it also keeps client-side rate limiters out of the latency); p50 and p99 over "
+        "all calls of all rounds. Calls per second, one client: the same number of calls back to back, median of "
+        f"the rounds. {opts['clients']} clients: each its own session, opened before the clock starts, "
+        f"{opts['conc_calls']} calls each ({opts['conc_calls_slow']} for kubectl-based servers), "
+        f"{opts.get('conc_repeat', 1)} rounds. "
         "The floor is the same request our server makes, sent straight to the API server with the kubeconfig's "
         "client certificate over a kept-alive HTTPS connection. Ours runs with its defaults except `--rate-limit ''` "
-        "(the peers have no rate limit). The machine's 2 cores are shared with other jobs and with the client: "
-        "treat differences under about 30% as noise.\n"
+        "(the peers have no rate limit); `k8s-mcp json` is the same server with `--json-response` (one JSON body "
+        "per POST instead of an SSE stream), `k8s-mcp 2026` the default server driven with the 2026-07-28 "
+        "stateless protocol. Python servers start from precompiled bytecode, as in the image. The machine's 2 "
+        "cores are shared with other jobs and with the client: treat differences under about 30% as noise.\n"
     )
     parts.append("### Goals\n")
     goal_rows = [[g, v, e] for g, v, e in goals(data)]
+    if "k8s-mcp-json" in cells:
+        goal_rows += [[g, v, e] for g, v, e in goals(data, "k8s-mcp-json", " (ours with --json-response)")]
     scale = data.get("scale")
     if scale:
         goal_rows += [[g, v, e] for g, v, e in scale_goals(scale)]
@@ -233,9 +247,9 @@ def render(data: dict[str, Any], previous: str | None = None) -> str:
         for t in targets:
             c = cells[t][w]
             if c.get("p50_ms") is None or not floor:
-                row.append(c["status"] if c["status"] != "ok" else "–")
+                row.append(c["status"] if c["status"] != "ok" else "-")
             else:
-                row.append(f"{c['p50_ms'] / floor:.1f}× (+{c['p50_ms'] - floor:.1f} ms)")
+                row.append(f"{c['p50_ms'] / floor:.1f}x (+{c['p50_ms'] - floor:.1f} ms)")
         rows.append(row)
     parts.append("### Overhead over the floor (p50 ÷ direct API p50, and the difference)\n")
     parts.append(table(["workload", "floor p50 (ms)", *names], rows) + "\n")
@@ -266,17 +280,19 @@ def render(data: dict[str, Any], previous: str | None = None) -> str:
 
     # servers
     rows = []
-    for key, s in data["servers"].items():
+    for s in data["servers"].values():
         ready = s.get("ready_s") or []
         idle = s.get("rss_idle_mb") or []
         cpu = s.get("ready_cpu_s") or []
+        nopyc = s.get("ready_nopyc_s") or []
         rows.append(
             [
                 s["label"],
                 s["version"],
-                (f"{statistics.median(ready):.2f} ({min(ready):.2f}–{max(ready):.2f})" if ready else "–"),
-                fmt(med(cpu), 2) if cpu else "–",
-                fmt(med(idle), 0) if idle else "–",
+                (f"{statistics.median(ready):.2f} ({min(ready):.2f}-{max(ready):.2f})" if ready else "-"),
+                fmt(med(cpu), 2) if cpu else "-",
+                fmt(nopyc[0], 2) if nopyc else "",
+                fmt(med(idle), 0) if idle else "-",
                 fmt(s.get("rss_load_mb"), 0),
                 s.get("failure") or "",
             ]
@@ -284,11 +300,23 @@ def render(data: dict[str, Any], previous: str | None = None) -> str:
     parts.append("### Start-up and memory\n")
     parts.append(
         f"Ready: from process start to the first successful tools/call (a pods_get, session set-up included), "
-        f"median (min–max) of {opts['starts']} cold starts; CPU: the server's CPU time until then. RSS of the server's "
+        f"median (min-max) of {opts['starts']} cold starts; CPU: the server's CPU time until then. RSS of the server's "
         "process tree: idle 2 s after that call; peak while the concurrent batches ran.\n"
     )
     parts.append(
-        table(["server", "version", "ready (s)", "start CPU (s)", "RSS idle (MB)", "RSS peak, load (MB)", "note"], rows)
+        table(
+            [
+                "server",
+                "version",
+                "ready (s)",
+                "start CPU (s)",
+                "ready, no bytecode (s)",
+                "RSS idle (MB)",
+                "RSS peak, load (MB)",
+                "note",
+            ],
+            rows,
+        )
         + "\n"
     )
     errors = [
@@ -300,6 +328,17 @@ def render(data: dict[str, Any], previous: str | None = None) -> str:
     if errors:
         parts.append("### Errors seen (⚠ in the tables)\n")
         parts.append("\n".join(errors) + "\n")
+    go = cells.get("go")
+    if go:
+        rates = [go[w]["seq_rate"] for w in READS if go.get(w, {}).get("seq_rate")]
+        if rates and statistics.median(rates) < 8:
+            parts.append(
+                f"- The Go server's back-to-back rate settles near 5 calls/s (median {statistics.median(rates):.1f} on "
+                "reads) whatever the number of clients: after about ten quick calls each further one waits about "
+                "200 ms, the signature of client-go's default client-side rate limiter (QPS 5, burst 10). An agent "
+                "calling a few times a minute never meets it; a busy shared server does. The paced p50 above leaves "
+                "it out.\n"
+            )
     for note in data.get("notes", []):
         parts.append(f"- {note}")
     parts.append("\n![latency, throughput, memory and start-up](perf.png)\n")
@@ -313,7 +352,8 @@ def render_scale(scale: dict[str, Any] | None, previous: str | None) -> str:
             kept = previous.split(SCALE_BEGIN, 1)[1].split(SCALE_END, 1)[0].strip()
             kept = re.sub(r"^### Scale.*$", "### Scale (from an earlier `--scale` run)", kept, count=1, flags=re.M)
             return f"{SCALE_BEGIN}\n{kept}\n{SCALE_END}\n"
-        return f"{SCALE_BEGIN}\n### Scale\n\nNot run: add `--scale` (5,000 more pods; about 10 more minutes).\n{SCALE_END}\n"
+        note = "Not run: add `--scale` (5,000 more pods; about 10 more minutes)."
+        return f"{SCALE_BEGIN}\n### Scale\n\n{note}\n{SCALE_END}\n"
     rows = []
     for s in scale["servers"].values():
         rows.append(
@@ -332,8 +372,8 @@ def render_scale(scale: dict[str, Any] | None, previous: str | None) -> str:
     body = [
         "### Scale: a cluster-wide pods_list with 5,000 more pods\n",
         f"{scale['pods']:,} pods made in bulk in a second namespace ({scale['create_s']:.0f} s), "
-        f"{scale['cluster_pods']:,} pods in the cluster; each server started fresh, one cold call, 10 sequential calls, "
-        f"then 20 clients × 3 calls. Direct API p50 for the first page (500 pods as a Table): "
+        f"{scale['cluster_pods']:,} pods in the cluster; each server started fresh, one cold call, 10 sequential "
+        f"calls, then 20 clients x 3 calls. Direct API p50 for the first page (500 pods as a Table): "
         f"{scale['floor_p50_ms']:.0f} ms. Clean-up took {scale.get('cleanup_s', float('nan')):.0f} s.\n",
         table(
             [

@@ -127,7 +127,7 @@ _FRAGMENTS = [
     "_",
     "kube-api-access-x7k2",
     "expirationSeconds",
-    "paſſword",  # long s: case-insensitive matching folds it onto "s"
+    "pa\u017f\u017fword",  # long s: case-insensitive matching folds it onto "s"
     "\u212aey",  # Kelvin sign folds onto "k"
     "é",
 ]
