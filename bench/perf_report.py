@@ -150,21 +150,27 @@ def scale_goals(scale: dict[str, Any]) -> list[tuple[str, str, str]]:
     ours = scale.get("servers", {}).get("k8s-mcp")
     if not ours:
         return []
+    pods = scale.get("cluster_pods", scale["pods"])
+    if ours.get("failure"):
+        return [(f"cluster-wide pods_list with {pods:,} pods", "FAIL", ours["failure"])]
     first = max(ours["first_call_ms"], ours["p50_ms"]) / 1000
     rows = [
         (
-            f"cluster-wide pods_list, first page within 2 s with {scale['cluster_pods']:,} pods",
-            "PASS" if ours["max_ms"] / 1000 <= 2 and first <= 2 else "FAIL",
-            f"first call {ours['first_call_ms']:.0f} ms, p50 {ours['p50_ms']:.0f} ms, max {ours['max_ms']:.0f} ms",
+            f"cluster-wide pods_list, first page within 2 s with {pods:,} pods",
+            "PASS" if ours["max_ms"] / 1000 <= 2 and first <= 2 and not ours["errors"] else "FAIL",
+            f"first call {ours['first_call_ms']:.0f} ms, p50 {ours['p50_ms']:.0f} ms, max {ours['max_ms']:.0f} ms "
+            "(one client)",
         )
     ]
     base = scale.get("baseline_rss_peak_mb")
     peak = ours["rss_peak_20_clients_mb"]
-    bounded = ours["chars"] <= scale.get("output_cap", 20_000) + 600 and (base is None or peak <= 1.5 * base)
-    evidence = f"peak {peak:.0f} MB with 20 clients listing {scale['cluster_pods']:,} pods"
+    cap = scale.get("output_cap", 20_000)
+    chars = ours.get("chars") or 0
+    bounded = chars <= cap + 600 and (base is None or peak <= 1.5 * base)
+    evidence = f"peak {peak:.0f} MB with 20 clients listing {pods:,} pods"
     if base is not None:
-        evidence += f" vs {base:.0f} MB at the 200-pod scale"
-    evidence += f"; output {ours['chars']:,} characters (cap {scale.get('output_cap', 20_000):,})"
+        evidence += f" vs {base:.0f} MB for the same load with 200 pods"
+    evidence += f"; output {chars:,} characters (cap {cap:,}); pass = output within the cap and peak under 1.5x"
     rows.append(("memory bounded by the output cap, not the cluster size", "PASS" if bounded else "FAIL", evidence))
     return rows
 
@@ -360,27 +366,34 @@ def render_scale(scale: dict[str, Any] | None, previous: str | None) -> str:
             return f"{SCALE_BEGIN}\n{kept}\n{SCALE_END}\n"
         note = "Not run: add `--scale` (5,000 more pods; about 10 more minutes)."
         return f"{SCALE_BEGIN}\n### Scale\n\n{note}\n{SCALE_END}\n"
+    nan = float("nan")
     rows = []
     for s in scale["servers"].values():
+        if s.get("failure"):
+            rows.append([s["label"], f"failed: {s['failure']}", *[""] * 8])
+            continue
         rows.append(
             [
                 s["label"],
                 fmt(s["first_call_ms"], 0),
                 fmt(s["p50_ms"], 0),
                 fmt(s["max_ms"], 0),
-                f"{s['chars']:,}",
+                f"{s['chars']:,}" if s.get("chars") else "-",
                 fmt(s["rss_idle_mb"], 0),
+                fmt(s.get("rss_peak_one_client_mb"), 0),
                 fmt(s["rss_peak_20_clients_mb"], 0),
                 fmt(s["conc_p50_ms"], 0),
-                str(s["errors"]),
+                f"{s['errors']}" + (f" ({(s.get('first_error') or '')[:120]})" if s["errors"] else ""),
             ]
         )
     body = [
         "### Scale: a cluster-wide pods_list with 5,000 more pods\n",
-        f"{scale['pods']:,} pods made in bulk in a second namespace ({scale['create_s']:.0f} s), "
-        f"{scale['cluster_pods']:,} pods in the cluster; each server started fresh, one cold call, 10 sequential "
-        f"calls, then 20 clients x 3 calls. Direct API p50 for the first page (500 pods as a Table): "
-        f"{scale['floor_p50_ms']:.0f} ms. Clean-up took {scale.get('cleanup_s', float('nan')):.0f} s.\n",
+        f"{scale['pods']:,} pods made in bulk in a second namespace ({scale.get('create_s', nan):.0f} s), "
+        f"{scale.get('cluster_pods', 0):,} pods in the cluster; each server started fresh, one cold call, 10 "
+        f"sequential calls, then 20 clients x 3 calls, all cluster-wide pods_list. Direct API p50 for the first page "
+        f"(500 pods as a Table): {scale.get('floor_p50_ms', nan):.0f} ms. Clean-up took "
+        f"{scale.get('cleanup_s', nan):.0f} s. Ours pages at 500 pods and caps the text; the Go server returns "
+        "every pod in one answer.\n",
         table(
             [
                 "server",
@@ -389,6 +402,7 @@ def render_scale(scale: dict[str, Any] | None, previous: str | None) -> str:
                 "max (ms)",
                 "output chars",
                 "RSS idle (MB)",
+                "RSS peak, one client (MB)",
                 "RSS peak, 20 clients (MB)",
                 "p50, 20 clients (ms)",
                 "errors",
