@@ -27,17 +27,25 @@ REDACTED = "<redacted>"
 
 # Things that are secrets wherever they appear in text: JWTs, PEM private keys, bearer tokens, cloud keys,
 # service-account tokens and "password=..." style assignments.
-_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
+    # (pattern, replacement, literals of which every match contains at least one: the pattern runs only then;
+    # lower-case literals are looked for in the lower-cased text)
     (
         re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)"),
         "<redacted private key>",
+        ("-----BEGIN ",),
     ),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), "<redacted jwt>"),
-    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{16,}"), r"\1 <redacted>"),
-    (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"), "<redacted access key>"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), "<redacted jwt>", ("eyJ",)),
+    (
+        re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{16,}"),
+        r"\1 <redacted>",
+        ("bearer",),  # case-insensitive pattern: looked for in the lower-cased text
+    ),
+    (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"), "<redacted access key>", ("AKIA", "ASIA")),
     (
         re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,})\b"),
         "<redacted token>",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "sk-"),
     ),
 )
 _ASSIGNMENT = re.compile(
@@ -45,6 +53,19 @@ _ASSIGNMENT = re.compile(
     r"([ \t]*[=:][ \t]*|\"[ \t]*:[ \t]*\")(?!<redacted|REDACTED\b|DATA\+OMITTED)"
     r"(?!(?:true|false|null)(?:[\s\",;&]|$))"  # booleans are settings (automountServiceAccountToken), not secrets
     r"([^\s\",;&]{3,})(?![^\s]*:)"
+)
+# Lower-case literals of which every match of _ASSIGNMENT contains one (its key alternatives).
+_ASSIGNMENT_HINTS = (
+    "passw",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "accesskey",
+    "access_key",
+    "access-key",
 )
 # Keys that name or point at a secret rather than hold one (secretName, tokenPath, secretKeyRef, ...).
 _REFERENCE_KEY = re.compile(r"(?i)(name|ref|path|file|namespace|seconds|expiration|audience|type)$")
@@ -57,10 +78,32 @@ def _assignment(match: re.Match[str]) -> str:
 
 
 def scrub_text(text: str) -> str:
-    """Replace anything that looks like a credential in free text (logs, messages, YAML)."""
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return _ASSIGNMENT.sub(_assignment, text)
+    """Replace anything that looks like a credential in free text (logs, messages, YAML).
+
+    Every tool result passes through here, so it must be cheap on the common case of text with nothing
+    secret-looking in it: each pattern runs only when a literal its matches cannot do without is present,
+    and the assignment pattern (the costly one) only on the lines that name a secret-looking key. Matches
+    never span lines, so the result is the same as running every pattern over the whole text. Non-ASCII
+    text skips the shortcuts (case-insensitive matching folds some non-ASCII letters onto ASCII ones).
+    """
+    ascii_only = text.isascii()
+    for pattern, replacement, hints in _SECRET_PATTERNS:
+        haystack = text.lower() if pattern.flags & re.IGNORECASE else text
+        if not ascii_only or _has_hint(haystack, hints):
+            text = pattern.sub(replacement, text)
+    if not ascii_only:
+        return _ASSIGNMENT.sub(_assignment, text)
+    if not _has_hint(text.lower(), _ASSIGNMENT_HINTS):
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if _has_hint(line.lower(), _ASSIGNMENT_HINTS):
+            lines[i] = _ASSIGNMENT.sub(_assignment, line)
+    return "\n".join(lines)
+
+
+def _has_hint(text: str, hints: tuple[str, ...]) -> bool:
+    return any(hint in text for hint in hints)
 
 
 def redact_object(obj: dict[str, Any], *, reveal_secrets: bool = False) -> dict[str, Any]:
@@ -101,7 +144,11 @@ def _redact_env(node: Any) -> None:
             _redact_env(item)
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's emitter when PyYAML has it (same text, about 4x faster than the pure-Python one).
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
     pass
 
 

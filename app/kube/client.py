@@ -99,8 +99,6 @@ class Kube:
             if path.rstrip("/").endswith(NO_DRY_RUN_SUBRESOURCES) or "/proxy/" in path:
                 raise errors.PolicyDenied(f"{method} {path} cannot be previewed; it was not sent")
             query = {**(query or {}), "dryRun": "All"}
-        ctx = await anyio.to_thread.run_sync(self.contexts.resolve, context, limiter=self._limiter)
-        client = await anyio.to_thread.run_sync(self.contexts.client, ctx, limiter=self._limiter)
         seconds = timeout or self.settings.api_timeout
         params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
         headers = {"Accept": accept}
@@ -114,10 +112,15 @@ class Kube:
             headers["Content-Type"] = content_type or JSON
         started = time.perf_counter()
         status = "error"
+        target = _Target()
         try:
             with anyio.fail_after(seconds + 2):
+                # One trip to a worker thread for the whole call: choosing the context (a stat of the
+                # kubeconfig), the client and the request itself; each extra trip costs a thread hand-off.
                 response = await anyio.to_thread.run_sync(
-                    partial(_send, client, method, path, params, headers, groups, body, seconds),
+                    partial(
+                        self._resolve_and_send, target, context, method, path, params, headers, groups, body, seconds
+                    ),
                     limiter=self._limiter,
                     abandon_on_cancel=True,
                 )
@@ -126,7 +129,7 @@ class Kube:
             raise errors.Timeout(f"the API server did not answer within {seconds:g}s") from e
         except (urllib3.exceptions.HTTPError, OSError, ApiException) as e:
             status = "unreachable"
-            raise kube_errors.from_transport(e, client.configuration.host) from e
+            raise kube_errors.from_transport(e, target.host or "?") from e
         else:
             status = str(response.status)
             if response.status >= 400:
@@ -134,20 +137,51 @@ class Kube:
             return response
         finally:
             elapsed = time.perf_counter() - started
-            self._metrics.kube_calls.labels(method, status).inc()
-            log.info(
-                "kube api call",
-                extra={
-                    "verb": method,
-                    "path": path,
-                    "status": status,
-                    "context": ctx.name,
-                    "duration_ms": round(elapsed * 1000, 1),
-                },
-            )
+            if target.host is not None or status != "error":  # else no context or credentials: nothing was sent
+                self._record(method, path, status, target.context, elapsed)
+
+    def _record(self, method: str, path: str, status: str, context: str | None, elapsed: float) -> None:
+        self._metrics.kube_calls.labels(method, status).inc()
+        log.info(
+            "kube api call",
+            extra={
+                "verb": method,
+                "path": path,
+                "status": status,
+                "context": context,
+                "duration_ms": round(elapsed * 1000, 1),
+            },
+        )
 
     async def get_json(self, path: str, **kwargs: Any) -> Any:
         return (await self.request("GET", path, **kwargs)).json()
+
+    def _resolve_and_send(
+        self,
+        target: _Target,
+        context: str | None,
+        method: str,
+        path: str,
+        params: list[tuple[str, str]],
+        headers: dict[str, str],
+        groups: tuple[str, ...],
+        body: Any,
+        seconds: float,
+    ) -> Response:
+        """In a worker thread: the context and its client (noted in ``target`` for logs and errors), then the call."""
+        ctx = self.contexts.resolve(context)
+        target.context = ctx.name
+        client = self.contexts.client(ctx)
+        target.host = client.configuration.host
+        return _send(client, method, path, params, headers, groups, body, seconds)
+
+
+@dataclass
+class _Target:
+    """Which context and API server a call went to, once known (it is chosen in the worker thread)."""
+
+    context: str | None = None
+    host: str | None = None
 
 
 def _query_value(value: Any) -> str:

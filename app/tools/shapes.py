@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from app.output import Cell
 
@@ -13,13 +13,19 @@ class _Out(BaseModel):
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
 
+# A cell's schema as one type list rather than pydantic's anyOf of five: the same values are valid, and
+# clients that validate structuredContent (the Python SDK does, with jsonschema) check a 200-row table in
+# about half the time.
+TableCell = Annotated[Cell, WithJsonSchema({"type": ["string", "number", "boolean", "null"]})]
+
+
 class TableOutput(_Out):
     """A list rendered as a table: the same rows the text shows."""
 
     kind: str = Field(description="Kind of the listed objects")
     namespace: str | None = Field(None, description="Namespace listed; null for all namespaces or cluster scope")
     columns: list[str]
-    rows: list[list[Cell]]
+    rows: list[list[TableCell]]
     count: int = Field(description="Rows in this result")
     truncated: bool = Field(description="True when rows were fetched but left out by the output cap")
     continue_token: str | None = Field(

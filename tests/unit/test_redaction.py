@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.output import redact_object, scrub_text
 from app.transport.auth import parse_token_file
@@ -73,3 +75,87 @@ def test_static_token_file_follows_the_kubernetes_format() -> None:
     tokens = parse_token_file('# comment\nt1,alice,1,"dev,ops"\nt2,bob\n')
     assert tokens["t1"].user == "alice" and tokens["t1"].groups == ("dev", "ops")
     assert tokens["t2"].groups == ()
+
+
+def _scrub_everything_everywhere(text: str) -> str:
+    """The definition scrub_text must keep: every pattern over the whole text, no shortcuts."""
+    from app.output import _ASSIGNMENT, _SECRET_PATTERNS, _assignment
+
+    for pattern, replacement, _hints in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return _ASSIGNMENT.sub(_assignment, text)
+
+
+_FRAGMENTS = [
+    "password",
+    "PassWd",
+    "DB_PWD",
+    "secretName",
+    "client-secret",
+    "Token",
+    "tokenPath",
+    "API_KEY",
+    "api-key",
+    "AccessKey",
+    "access_key_id",
+    "Bearer ",
+    "bEaReR\t",
+    JWT,
+    "eyJabc",
+    "AKIAABCDEFGHIJKLMNOP",
+    "ASIA0123456789ABCDEF",
+    "ghp_" + "a" * 32,
+    "xoxb-1234567890-abc",
+    "sk-" + "Z" * 24,
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----END RSA PRIVATE KEY-----",
+    "MIIEowIBAAKCAQEA",
+    "hunter2-xyz",
+    "abcdefghijklmnop0123456789",
+    "<redacted>",
+    "\n",
+    "\n",
+    " ",
+    "\t",
+    ": ",
+    "=",
+    '"',
+    '": "',
+    ",",
+    ":",
+    "-",
+    "_",
+    "kube-api-access-x7k2",
+    "expirationSeconds",
+    "pa\u017f\u017fword",  # long s: case-insensitive matching folds it onto "s"
+    "\u212aey",  # Kelvin sign folds onto "k"
+    "é",
+]
+
+
+_KEYS = [f for f in _FRAGMENTS if f.strip() and f not in {":", "=", '"', ",", "-", "_", ": ", '": "'}]
+_SEPARATORS = [": ", "=", " = ", '": "', ":\t", " "]
+_VALUES = ["hunter2-xyz", "abc", "ab", "x:y", "<redacted>", JWT, "AKIAABCDEFGHIJKLMNOP", "v@l!ue", "é-secret"]
+_junk = st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=6), max_size=6).map("".join)
+_assignment_line = st.tuples(
+    _junk, st.sampled_from(_KEYS), st.sampled_from(_SEPARATORS), st.sampled_from(_VALUES), _junk
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_assignment_line | _junk, min_size=1, max_size=8).map("\n".join))
+def test_the_fast_scrub_gives_exactly_what_running_every_pattern_everywhere_gives(text: str) -> None:
+    assert scrub_text(text) == _scrub_everything_everywhere(text)
+
+
+def test_the_fast_scrub_matches_the_full_scrub_on_a_pod_manifest_and_a_large_table() -> None:
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n    note: password=hunter2-xyz\n"
+        "spec:\n  containers:\n  - env:\n    - name: API_TOKEN\n      value: abc123def456\n"
+        "  volumes:\n  - projected:\n      sources:\n      - serviceAccountToken:\n          expirationSeconds: 3607\n"
+        "          path: token\n"
+    )
+    table = "\n".join(f"ns-{i}   web-{i}   1/1   Running   0   5m" for i in range(500))
+    keys = "\n".join(f"{k}: hunter2-xyz" for k in ("Token", "PASSWORD", "db_pwd", "x-Secret", "ApiKey", "ACCESS-KEY"))
+    for text in (pod, table, pod + table, f"Authorization: Bearer {JWT}\n" + table, keys):
+        assert scrub_text(text) == _scrub_everything_everywhere(text)
