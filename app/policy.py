@@ -182,9 +182,6 @@ class Policy:
         if all_namespaces and self.allowed_namespaces:
             self._check_namespace("GET", Target("", "releases", None, None, None))
 
-    def restricts_namespaces(self) -> bool:
-        return bool(self.allowed_namespaces)
-
 
 def _is_destructive(method: str, target: Target, body: object) -> bool:
     if method == "DELETE" or target.subresource in DESTRUCTIVE_SUBRESOURCES:
@@ -206,11 +203,6 @@ def _describe(method: str, target: Target) -> str:
     what = target.plural + (f"/{target.subresource}" if target.subresource else "")
     where = f" {target.namespace}/{target.name}" if target.namespace and target.name else ""
     return f"{method} {what}{where}"
-
-
-def _is_review(method: str, path: str) -> bool:
-    """Access reviews are POSTs that change nothing; read-only servers may still ask them."""
-    return method.upper() == "POST" and path.endswith(("/selfsubjectaccessreviews", "/selfsubjectrulesreviews"))
 
 
 class Selectable(Protocol):

@@ -303,10 +303,6 @@ async def helm_uninstall(args: HelmUninstallArgs, deps: Deps) -> ToolResult:
     return ToolResult(text, data)
 
 
-def _ns_or_default(a: Any) -> str:
-    return str(a.namespace or "<default>")
-
-
 def _rel(a: Any) -> str:
     return f"{a.namespace or '<default>'}/{a.name}"
 
