@@ -111,13 +111,37 @@ up() {
     grep -Ei '^# Download https?:|github\.com|dl\.k8s\.io|registry\.k8s\.io' <<<"$plan" | head -5 >&2
     log "refusing to start: the plan would download something"; exit 1
   fi
+  local attempt
+  for attempt in 1 2; do
+    if start_once; then
+      log "ready: KUBECONFIG=$KCFG ($(kubectl_ get --raw /version | grep gitVersion | tr -d ' ,'))"
+      return 0
+    fi
+    diagnose
+    ((attempt == 2)) || { log "retrying from scratch (attempt $((attempt + 1)) of 2)"; down_quiet; write_config; }
+  done
+  log "the control plane did not come up; see the component logs above"
+  exit 1
+}
+
+# One start: the control plane, the fake nodes, and everything the tests rely on being served.
+start_once() {
   log "starting control plane"
-  "$BIN/kwokctl" --name "$NAME" -c "$DIR/kwok.yaml" create cluster --kubeconfig "$KCFG" --wait 3m >&2
-  create_nodes
-  wait_for "nodes Ready" 120 bash -c "[[ \$('$BIN/kubectl' --kubeconfig '$KCFG' get nodes --no-headers 2>/dev/null | grep -c ' Ready') -ge $NODES ]]"
-  wait_for "default service account" 60 kubectl_ -n default get serviceaccount default
-  wait_for "metrics API" 120 kubectl_ get --raw /apis/metrics.k8s.io/v1beta1/nodes
-  log "ready: KUBECONFIG=$KCFG ($(kubectl_ get --raw /version | grep gitVersion | tr -d ' ,'))"
+  "$BIN/kwokctl" --name "$NAME" -c "$DIR/kwok.yaml" create cluster --kubeconfig "$KCFG" --wait 3m >&2 || return 1
+  create_nodes || return 1
+  wait_for "nodes Ready" 120 bash -c "[[ \$('$BIN/kubectl' --kubeconfig '$KCFG' get nodes --no-headers 2>/dev/null | grep -c ' Ready') -ge $NODES ]]" || return 1
+  wait_for "default service account" 60 kubectl_ -n default get serviceaccount default || return 1
+  wait_for "metrics API" 90 kubectl_ get --raw /apis/metrics.k8s.io/v1beta1/nodes || return 1
+}
+
+# What a failed start leaves behind, so a CI log says why: each component's last lines.
+diagnose() {
+  local component
+  kubectl_ get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions}' >&2 2>/dev/null && echo >&2 || true
+  for component in kube-apiserver kwok-controller metrics-server; do
+    log "last lines of $component:"
+    "$BIN/kwokctl" --name "$NAME" logs "$component" 2>&1 | tail -n 15 >&2 || true
+  done
 }
 
 down_quiet() {
