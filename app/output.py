@@ -216,7 +216,9 @@ def render_table(
 ) -> Rendered:
     """kubectl-like aligned columns, capped at ``max_chars`` on a row boundary; ``narrow`` names the filters."""
     if not table.rows:
-        return Rendered(f"No {noun} found{where}.")
+        # A filtered page can be empty and still have more after it: say so.
+        more = f"\n{_continue_note(table, noun)}" if table.continue_token else ""
+        return Rendered(f"No {noun} found{where}.{more}")
     texts = [[_cell_text(c) for c in row] for row in table.rows]
     widths = [len(h) for h in table.columns]
     for row in texts:
@@ -228,41 +230,46 @@ def render_table(
         # space adds ~7% characters (and eats into the cap) for no token saved (bench/output_size.py).
         return "  ".join(c.ljust(widths[i]) for i, c in enumerate(cells)).rstrip()
 
-    lines = [line(table.columns)]
-    used = len(lines[0]) + 1
-    shown = 0
-    for row in texts:
-        rendered = line(row)
-        if used + len(rendered) + 1 > max_chars:
-            break
-        lines.append(rendered)
-        used += len(rendered) + 1
-        shown += 1
-    notes = _list_notes(table, shown=shown, noun=noun, narrow=narrow)
-    return Rendered("\n".join(lines + notes), table.rows[:shown], truncated=shown < len(table.rows))
+    lines = [line(table.columns)] + [line(row) for row in texts]
+    closing = [_continue_note(table, noun)] if table.continue_token else []
+    budget = max_chars - sum(len(note) + 1 for note in closing)
+    if sum(len(text) + 1 for text in lines) - 1 > budget:
+        # The closing notes count against the cap too: reserve the longest the "capped" note can be.
+        budget -= len(_hidden_note(len(texts), noun=noun, narrow=narrow)) + 1
+        used = len(lines[0])
+        shown = 0
+        for text in lines[1:]:
+            used += len(text) + 1
+            if used > budget:
+                break
+            shown += 1
+        lines = lines[: shown + 1]
+        closing.insert(0, _hidden_note(len(texts) - shown, noun=noun, narrow=narrow))
+    shown = len(lines) - 1
+    return Rendered("\n".join(lines + closing), table.rows[:shown], truncated=shown < len(table.rows))
 
 
-def _list_notes(table: Table, *, shown: int, noun: str, narrow: str) -> list[str]:
-    notes: list[str] = []
-    hidden = len(table.rows) - shown
-    if hidden:
-        notes.append(
-            f"[output capped: {hidden} more {noun} fetched but not shown; narrow with {narrow} or pass a smaller limit]"
-        )
-    if table.continue_token:
-        more = f"{table.remaining} more" if table.remaining else "more"
-        notes.append(f'[{more} {noun} on the server: call again with continue="{table.continue_token}"]')
-    return notes
+def _hidden_note(hidden: int, *, noun: str, narrow: str) -> str:
+    return f"[output capped: {hidden} more {noun} fetched but not shown; narrow with {narrow} or pass a smaller limit]"
+
+
+def _continue_note(table: Table, noun: str) -> str:
+    more = f"{table.remaining} more" if table.remaining else "more"
+    return f'[{more} {noun} on the server: call again with continue="{table.continue_token}"]'
 
 
 def cap_text(text: str, max_chars: int, *, hint: str) -> tuple[str, bool]:
-    """Cut ``text`` at a line boundary within ``max_chars`` and say what was left out."""
+    """Cut ``text`` at a line boundary so that it and the note saying what was left out fit ``max_chars``."""
     if len(text) <= max_chars:
         return text, False
-    cut = text.rfind("\n", 0, max_chars)
-    cut = cut if cut > 0 else max_chars
-    omitted = len(text) - cut
-    return f"{text[:cut]}\n[output capped: {omitted} more characters not shown; {hint}]", True
+
+    def note(omitted: int) -> str:
+        return f"\n[output capped: {omitted} more characters not shown; {hint}]"
+
+    room = max(max_chars - len(note(len(text))), 1)
+    cut = text.rfind("\n", 0, room)
+    cut = cut if cut > 0 else room
+    return text[:cut] + note(len(text) - cut), True
 
 
 _SENSITIVE_KEY = re.compile(r"(password|passwd|secret|token|apikey|api_key|privatekey|private_key|credentials?)$", re.I)
@@ -386,16 +393,21 @@ def human_age(then: str | None, now: datetime) -> str:
 
 
 def cap_tail(text: str, max_chars: int, *, hint: str) -> tuple[str, bool]:
-    """Keep the LAST lines of ``text`` within ``max_chars`` (logs: the newest matter most) and say,
-    on a closing line, how much earlier text was left out."""
+    """Keep the LAST lines of ``text`` (logs: the newest matter most) so that they and a closing line
+    saying how much earlier text was left out fit ``max_chars``."""
     if len(text) <= max_chars:
         return text, False
-    start = text.find("\n", len(text) - max_chars)
-    start = start + 1 if start >= 0 else len(text) - max_chars
+
+    def note(lines: int, characters: int) -> str:
+        return f"[output capped: {lines} earlier lines ({characters} characters) not shown; {hint}]"
+
+    room = max(max_chars - len(note(text.count("\n") + 1, len(text))) - 1, 1)
+    start = text.find("\n", len(text) - room)
+    start = start + 1 if start >= 0 else len(text) - room
     omitted = text[:start]
     lines = omitted.count("\n") + (0 if omitted.endswith("\n") or not omitted else 1)
-    note = f"[output capped: {lines} earlier lines ({len(omitted)} characters) not shown; {hint}]"
-    return f"{text[start:]}\n{note}" if not text.endswith("\n") else f"{text[start:]}{note}", True
+    closing = note(lines, len(omitted))
+    return f"{text[start:]}\n{closing}" if not text.endswith("\n") else f"{text[start:]}{closing}", True
 
 
 # -- kubeconfig redaction -------------------------------------------------------------------------

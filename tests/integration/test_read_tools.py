@@ -133,3 +133,28 @@ async def test_a_list_beyond_the_page_size_offers_a_continue_token(
         )
     names = [row[0] for row in first.structured_content["rows"] + second.structured_content["rows"]]
     assert {"cm-0", "cm-1", "cm-2"} <= set(names)
+
+
+async def test_a_capped_list_fits_its_cap_with_the_notes_that_say_what_was_left_out(
+    kubeconfig, tmp_path, kubectl: Kubectl, namespace: str
+) -> None:
+    from tests.integration.conftest import start_server
+
+    manifest = "\n---\n".join(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings-with-a-long-name-{i:03d}}}" for i in range(80)
+    )
+    kubectl.apply(manifest, namespace)
+    proc = start_server(tmp_path, "--kubeconfig", str(kubeconfig), "--output-max-chars", "1000", "--rate-limit", "")
+    try:
+        async with connect(proc.url, "auto") as client:
+            result = await client.call_tool(
+                "resources_list", {"apiVersion": "v1", "kind": "ConfigMap", "namespace": namespace, "limit": 60}
+            )
+    finally:
+        proc.stop()
+    text = text_of(result)
+    shown = len(result.structured_content["rows"])
+    assert len(text) <= 1000, len(text)
+    assert 0 < shown < 60
+    assert f"[output capped: {60 - shown} more configmaps fetched but not shown" in text
+    assert 'call again with continue="' in text

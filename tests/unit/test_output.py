@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from app.output import Table, cap_text, redact_object, render_table, table_from_api, to_yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.output import Table, cap_tail, cap_text, redact_object, render_table, table_from_api, to_yaml
 
 TABLE_PAYLOAD = {
     "kind": "Table",
@@ -44,10 +47,38 @@ def test_an_empty_list_is_said_in_words() -> None:
 def test_the_cap_cuts_on_a_row_and_says_how_many_were_left_out() -> None:
     rows = [[f"pod-{i:04d}", "1/1"] for i in range(500)]
     rendered = render_table(Table(["NAME", "READY"], rows), noun="pods", where="", max_chars=1000)
-    assert len(rendered.text) < 1300
+    assert len(rendered.text) <= 1000
     assert rendered.truncated
     assert f"{500 - len(rendered.rows)} more pods" in rendered.text
     assert rendered.text.splitlines()[len(rendered.rows)].startswith(f"pod-{len(rendered.rows) - 1:04d}")
+
+
+@given(
+    rows=st.integers(min_value=0, max_value=400),
+    width=st.integers(min_value=1, max_value=60),
+    max_chars=st.integers(min_value=300, max_value=5000),
+    continue_token=st.one_of(st.none(), st.text("abcdef0123", min_size=1, max_size=80)),
+)
+def test_a_table_and_its_closing_notes_never_exceed_the_cap(
+    rows: int, width: int, max_chars: int, continue_token: str | None
+) -> None:
+    table = Table(["NAME", "READY"], [[f"{i:0{width}d}", "1/1"] for i in range(rows)], continue_token, 12345)
+    rendered = render_table(table, noun="pods", where="", max_chars=max_chars)
+    assert len(rendered.text) <= max_chars
+    assert rendered.truncated == (len(rendered.rows) < rows)
+    if rendered.truncated:
+        assert f"[output capped: {rows - len(rendered.rows)} more pods" in rendered.text
+    if continue_token:
+        assert continue_token in rendered.text
+
+
+@given(text=st.text(st.sampled_from("ab \n"), max_size=4000), max_chars=st.integers(min_value=200, max_value=3000))
+def test_capped_text_and_its_note_never_exceed_the_cap(text: str, max_chars: int) -> None:
+    for cap in (cap_text, cap_tail):
+        capped, cut = cap(text, max_chars, hint="narrow it")
+        assert len(capped) <= max_chars
+        assert cut == (len(text) > max_chars)
+        assert capped == text or "not shown; narrow it]" in capped
 
 
 def test_secret_values_and_managed_fields_never_leave() -> None:
