@@ -23,7 +23,7 @@ from kubernetes.config import ConfigException
 from kubernetes.config.incluster_config import InClusterConfigLoader
 from kubernetes.config.kube_config import load_kube_config
 
-from app import output
+from app import redaction
 from app.config import Settings
 from app.errors import ToolInputError, Unavailable
 from app.observability import session_id
@@ -208,7 +208,7 @@ class Contexts:
     # -- the kubeconfig as shown to a client ------------------------------------------------------
 
     def redacted_kubeconfig(self, *, minified: bool) -> dict[str, Any]:
-        """The kubeconfig with every credential replaced (``output.redact_kubeconfig``).
+        """The kubeconfig with every credential replaced (``redaction.redact_kubeconfig``).
 
         ``minified`` keeps only this session's current context, its cluster and its user. In a pod a
         kubeconfig is synthesized from the service account (paths only, never the token).
@@ -241,7 +241,7 @@ class Contexts:
             doc["current-context"] = current
         if minified:
             doc = _minify(doc, current)
-        return output.redact_kubeconfig(doc)
+        return redaction.redact_kubeconfig(doc)
 
     def _merged_kubeconfig(self) -> dict[str, Any]:
         """All kubeconfig files merged as kubectl does: the first definition of a name wins."""

@@ -16,7 +16,7 @@ so ``Event`` is the core v1 Event and a CRD kind is found after the built-ins; q
 choose otherwise. The chosen apiVersion/kind then goes through ``Discovery.resolve`` like any tool.
 
 Reads use ``Kube.request`` (policy: denied kinds such as Secret, namespace limits, impersonation)
-and ``output.redact_object``; the transport scrubs the text, as for tool results. Templates are YAML
+and ``redaction.redact_object``; the transport scrubs the text, as for tool results. Templates are YAML
 files shipped in the package (``app/tools/templates``), read as ``k8s-template://{name}``.
 """
 
@@ -33,7 +33,7 @@ import anyio
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from app import errors, output
+from app import errors, output, redaction
 from app.kube.client import Kube
 from app.kube.discovery import Resource
 from app.tools import params as p
@@ -220,7 +220,7 @@ async def read_object(deps: Deps, index: KindIndex, context: str, namespace: str
         if scoped:
             await ensure_namespace(deps, scoped, ctx)
         raise
-    shown = output.redact_object(obj, reveal_secrets=deps.settings.reveal_secrets)
+    shown = redaction.redact_object(obj, reveal_secrets=deps.settings.reveal_secrets)
     text, _ = output.cap_text(
         output.to_yaml(shown),
         deps.settings.output_max_chars,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app import output
+from app import output, redaction
 from app.errors import ToolInputError
 from app.kube.client import dry_run_active
 from app.kube.helm import ChartRequest, Helm, local_chart_version, resolve_chart
@@ -152,7 +152,7 @@ async def helm_get_values(args: HelmGetValuesArgs, deps: Deps) -> ToolResult:
     values = await _helm(deps).values(
         args.context, name=args.name, namespace=namespace, computed=args.all, revision=args.revision
     )
-    shown = output.redact_values(values or {})
+    shown = redaction.redact_values(values or {})
     which = "computed values" if args.all else "user-supplied values"
     of = f"release {namespace}/{args.name}" + (f" revision {args.revision}" if args.revision else "")
     if not shown:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
-from app import errors, output
+from app import errors, output, quantity
 from app.kube.discovery import Resource
 from app.tools import params as p
 from app.tools.registry import Deps, ToolResult, ToolSpec
@@ -164,7 +164,7 @@ def summarize_stats(summary: dict[str, Any], *, max_pods: int = 50) -> tuple[str
     )
 
     def size(value: int | None) -> str:
-        return output.format_bytes(value) if value is not None else "?"
+        return quantity.format_bytes(value) if value is not None else "?"
 
     def milli(value: float | None) -> str:
         return f"{value:g}" if value is not None else "?"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app import output
+from app import output, redaction
 from app.tools.shapes import EventItem
 
 SPEC_CHARS = 1500
@@ -171,7 +171,7 @@ def _node(obj: dict[str, Any]) -> Sections:
 def _generic(obj: dict[str, Any], max_chars: int) -> Sections:
     """Any other kind (custom resources included): spec and status as short YAML, conditions apart."""
     out: Sections = []
-    shown = output.redact_object(obj)
+    shown = redaction.redact_object(obj)
     status = {k: v for k, v in (shown.get("status") or {}).items() if k != "conditions"}
     for key, value in (("Spec", shown.get("spec")), ("Data", shown.get("data")), ("Status", status)):
         if value:
@@ -205,7 +205,7 @@ def header(obj: dict[str, Any], now: datetime) -> Sections:
     annotations = {
         k: (v if len(str(v)) <= ANNOTATION_CHARS else str(v)[:ANNOTATION_CHARS] + "...")
         for k, v in (meta.get("annotations") or {}).items()
-        if k != output.LAST_APPLIED
+        if k != redaction.LAST_APPLIED
     }
     out: Sections = [("Labels", _kv(meta.get("labels"))), ("Annotations", _kv(annotations))]
     created = meta.get("creationTimestamp")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from app import output
+from app import output, quantity
 from app.errors import NotFound, Unavailable
 from app.output import Table
 from app.tools.registry import Deps
@@ -47,8 +47,8 @@ async def metrics_served(deps: Deps, context: str | None) -> bool:
 
 
 def _sum_usage(containers: list[dict[str, Any]]) -> tuple[Decimal, Decimal]:
-    cpu = sum((output.parse_quantity((c.get("usage") or {}).get("cpu", "0")) for c in containers), Decimal(0))
-    memory = sum((output.parse_quantity((c.get("usage") or {}).get("memory", "0")) for c in containers), Decimal(0))
+    cpu = sum((quantity.parse_quantity((c.get("usage") or {}).get("cpu", "0")) for c in containers), Decimal(0))
+    memory = sum((quantity.parse_quantity((c.get("usage") or {}).get("memory", "0")) for c in containers), Decimal(0))
     return cpu, memory
 
 
@@ -68,11 +68,11 @@ def pod_top_table(items: list[dict[str, Any]], *, with_namespace: bool, containe
             for c in item.get("containers") or []:
                 cpu, memory = _sum_usage([c])
                 rows.append(
-                    [*prefix, meta.get("name"), c.get("name"), output.format_cpu(cpu), output.format_memory(memory)]
+                    [*prefix, meta.get("name"), c.get("name"), quantity.format_cpu(cpu), quantity.format_memory(memory)]
                 )
         else:
             cpu, memory = _sum_usage(item.get("containers") or [])
-            rows.append([*prefix, meta.get("name"), output.format_cpu(cpu), output.format_memory(memory)])
+            rows.append([*prefix, meta.get("name"), quantity.format_cpu(cpu), quantity.format_memory(memory)])
     return Table(columns, rows)
 
 
@@ -83,15 +83,15 @@ def node_top_table(items: list[dict[str, Any]], allocatable: Mapping[str, Mappin
     for item in sorted(items, key=lambda i: i["metadata"]["name"]):
         name = item["metadata"]["name"]
         usage = item.get("usage") or {}
-        cpu = output.parse_quantity(usage.get("cpu", "0"))
-        memory = output.parse_quantity(usage.get("memory", "0"))
+        cpu = quantity.parse_quantity(usage.get("cpu", "0"))
+        memory = quantity.parse_quantity(usage.get("memory", "0"))
         limits = allocatable.get(name) or {}
         rows.append(
             [
                 name,
-                output.format_cpu(cpu),
+                quantity.format_cpu(cpu),
                 _percent(cpu, limits.get("cpu")),
-                output.format_memory(memory),
+                quantity.format_memory(memory),
                 _percent(memory, limits.get("memory")),
             ]
         )
@@ -101,5 +101,5 @@ def node_top_table(items: list[dict[str, Any]], allocatable: Mapping[str, Mappin
 def _percent(used: Decimal, total: str | None) -> str:
     if not total:
         return "<unknown>"
-    whole = output.parse_quantity(total)
+    whole = quantity.parse_quantity(total)
     return f"{int(used * 100 / whole)}%" if whole > 0 else "<unknown>"

@@ -6,7 +6,7 @@ handled once and worded the same everywhere.
 
 from __future__ import annotations
 
-from app import output
+from app import output, redaction
 from app.errors import Forbidden, NotFound
 from app.kube.client import TABLE
 from app.kube.discovery import Resource
@@ -66,7 +66,7 @@ async def get_object(
         if scoped_ns:
             await ensure_namespace(deps, scoped_ns, context)
         raise
-    shown = output.redact_object(obj, reveal_secrets=deps.settings.reveal_secrets)
+    shown = redaction.redact_object(obj, reveal_secrets=deps.settings.reveal_secrets)
     text, _ = output.cap_text(
         output.to_yaml(shown), deps.settings.output_max_chars, hint="the object is larger than the output cap"
     )

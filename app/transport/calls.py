@@ -20,7 +20,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app import errors, output
+from app import errors, redaction
 from app.approval import TOKEN_ARGUMENT, Approvals
 from app.config import Settings
 from app.identity import Identity, current_identity, identity_key
@@ -67,7 +67,7 @@ def error_result(text: str) -> CallToolResult:
 
 def redact_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
     shown = {k: ("<redacted>" if k in SENSITIVE_ARGS else v) for k, v in (arguments or {}).items() if v is not None}
-    scrubbed: dict[str, Any] = json.loads(output.scrub_text(json.dumps(shown, default=str)))
+    scrubbed: dict[str, Any] = json.loads(redaction.scrub_text(json.dumps(shown, default=str)))
     return scrubbed
 
 
@@ -224,12 +224,12 @@ class ToolRunner:
             raise errors.PolicyDenied("the change was not approved")
 
     def _clean(self, text: str) -> str:
-        return text if self.settings.reveal_secrets else output.scrub_text(text)
+        return text if self.settings.reveal_secrets else redaction.scrub_text(text)
 
     def _success(self, result: ToolResult) -> CallToolResult:
         data = result.data.model_dump(mode="json", by_alias=True)
         if not self.settings.reveal_secrets:
-            data = json.loads(output.scrub_text(json.dumps(data)))
+            data = json.loads(redaction.scrub_text(json.dumps(data)))
         return CallToolResult(
             content=[TextContent(type="text", text=self._clean(result.text))], structured_content=data
         )

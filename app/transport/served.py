@@ -21,7 +21,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 
-from app import errors, output
+from app import errors, redaction
 from app.config import Settings
 from app.identity import current_identity
 from app.observability import Metrics, audit, correlation_id, new_correlation_id, session_id
@@ -60,7 +60,7 @@ class Served:
         self.metrics = metrics
 
     def clean(self, text: str) -> str:
-        return text if self.settings.reveal_secrets else output.scrub_text(text)
+        return text if self.settings.reveal_secrets else redaction.scrub_text(text)
 
     async def read(
         self, label: str, uri: str, work: Callable[[], Awaitable[str]], headers: Mapping[str, str] | None = None

@@ -142,7 +142,7 @@ def test_workloads_below_their_replicas_are_degraded() -> None:
 
 
 def test_scrubbing_keeps_boolean_settings_whose_names_mention_tokens() -> None:
-    from app.output import scrub_text
+    from app.redaction import scrub_text
 
     text = "automountServiceAccountToken: false\npassword: null-pointer-42\n"
     assert scrub_text(text) == "automountServiceAccountToken: false\npassword: <redacted>\n"

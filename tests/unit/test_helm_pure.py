@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app import errors, output
+from app import errors, output, redaction
 from app.kube.helm import ChartRequest, chart_args, local_chart_version, resolve_chart
 from app.kube.helmref import ChartRef, classify_chart, error_line, satisfies, translate, validate_constraint
 from app.policy import Policy
@@ -185,7 +185,7 @@ def test_helm_times_are_shortened() -> None:
 
 
 def test_values_under_secret_like_keys_are_redacted() -> None:
-    shown = output.redact_values(
+    shown = redaction.redact_values(
         {
             "auth": {"password": "s3cret", "existingSecret": "db-auth", "secretName": "n", "apiKey": "k"},
             "tokens": [{"token": "t"}],

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.output import Table, cap_tail, cap_text, redact_object, render_table, table_from_api, to_yaml
+from app.output import Table, cap_tail, cap_text, render_table, table_from_api, to_yaml
+from app.redaction import redact_object
 
 TABLE_PAYLOAD = {
     "kind": "Table",

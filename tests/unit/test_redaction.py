@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.output import redact_object, scrub_text
+from app.redaction import redact_object, scrub_text
 from app.transport.auth import parse_token_file
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MX0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
@@ -79,7 +79,7 @@ def test_static_token_file_follows_the_kubernetes_format() -> None:
 
 def _scrub_everything_everywhere(text: str) -> str:
     """The definition scrub_text must keep: every pattern over the whole text, no shortcuts."""
-    from app.output import _ASSIGNMENT, _SECRET_PATTERNS, _assignment
+    from app.redaction import _ASSIGNMENT, _SECRET_PATTERNS, _assignment
 
     for pattern, replacement, _hints in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.output import cap_tail, format_bytes, format_cpu, format_memory, parse_quantity
+from app.output import cap_tail
+from app.quantity import format_bytes, format_cpu, format_memory, parse_quantity
 from app.tools.usage import node_top_table, pod_top_table
 
 
@@ -85,9 +86,11 @@ def test_node_top_shows_the_share_of_allocatable_and_unknown_when_it_is_missing(
 
 def test_cap_tail_keeps_the_newest_lines_and_says_how_much_was_left_out() -> None:
     text = "".join(f"line {n}\n" for n in range(1, 101))
-    capped, cut = cap_tail(text, 60, hint="use since")
+    capped, cut = cap_tail(text, 300, hint="use since")
     lines = capped.splitlines()
     assert cut and lines[-2] == "line 100"
     assert lines[-1].startswith("[output capped: ") and "earlier lines" in lines[-1] and "use since" in lines[-1]
-    assert sum(len(line) + 1 for line in lines[:-1]) <= 60
+    assert len(capped) <= 300
+    shown = len(lines) - 1
+    assert lines[0] == f"line {101 - shown}" and f"{100 - shown} earlier lines" in lines[-1]
     assert cap_tail("short\n", 60, hint="x") == ("short\n", False)
