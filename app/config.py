@@ -103,7 +103,8 @@ class Settings(BaseModel):
     )
     approval_secret: str | None = Field(
         None,
-        description="HMAC key for approval tokens (set the same on every replica; default: random per process)",
+        description="Key for approval tokens and sealed 2026 elicitation state "
+        "(set the same on every replica; default: random per process)",
         json_schema_extra=_env("K8S_MCP_APPROVAL_SECRET"),
     )
     denied_resources: tuple[str, ...] = Field(

@@ -8,7 +8,7 @@ with 200 running pods, a Deployment and their events (bench/perf_fixture.py), st
 loopback, drives each with the same ``mcp`` Python client over streamable HTTP, times the same request
 made directly to the API server (the floor), removes what it made, and writes docs/perf.md and
 docs/perf.png. Raw numbers go to bench/results/perf.json. Environment: K8S_MCP_BENCH_KUBECONFIG
-(default /work/main/.cluster/kubeconfig, else .cluster/kubeconfig of this checkout).
+(default: .cluster/kubeconfig of this checkout, where `make cluster-up` writes it).
 """
 
 from __future__ import annotations
@@ -62,8 +62,7 @@ def default_kubeconfig() -> Path:
     env = os.environ.get("K8S_MCP_BENCH_KUBECONFIG")
     if env:
         return Path(env)
-    shared = Path("/work/main/.cluster/kubeconfig")
-    return shared if shared.exists() else ROOT / ".cluster" / "kubeconfig"
+    return ROOT / ".cluster" / "kubeconfig"
 
 
 # ---------------------------------------------------------------- workloads

@@ -3,21 +3,32 @@
 For each call: correlation id and identity are set; arguments are validated against the spec's model
 (one clear line on failure); changes in approval scope are approved (``confirm``: dry-run preview
 plus a one-time token, then the real call with the token; ``elicit``: ask the human through the
-client and refuse when it cannot ask); the handler runs; its text and structured output are scrubbed
+client, mid-call on a 2025-era session or as an ``InputRequiredResult`` round on 2026-07-28, and
+refuse when it cannot ask); the handler runs; its text and structured output are scrubbed
 of credentials; our errors become one ``isError`` line ``failed to <action>: <reason>``; and one audit
 line records who did what with which outcome.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
 from typing import Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, TextContent
+from mcp.types import (
+    CallToolResult,
+    ElicitRequest,
+    ElicitRequestFormParams,
+    ElicitResult,
+    InputRequiredResult,
+    TextContent,
+)
+from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app import errors, redaction
@@ -29,6 +40,11 @@ from app.observability import Metrics, audit, correlation_id, new_correlation_id
 from app.tools.registry import Deps, ToolResult, ToolSpec
 
 log = logging.getLogger("k8s_mcp.tools")
+
+#: The first protocol revision where a server asks its client by returning an ``InputRequiredResult``.
+INPUT_REQUIRED_VERSION = "2026-07-28"
+#: The key of our one question in ``input_requests`` / ``input_responses``.
+APPROVAL_INPUT = "approval"
 
 SENSITIVE_ARGS = frozenset({"token", "password", "resource", "values", "approvalToken", "patch", "yamlContent"})
 
@@ -98,7 +114,7 @@ class ToolRunner:
 
     async def run(
         self, spec: ToolSpec[Any], arguments: dict[str, Any], headers: Any, ctx: Context | None = None
-    ) -> CallToolResult:
+    ) -> CallToolResult | InputRequiredResult:
         """Run one call of ``spec``; never raises for anything a client could cause."""
         headers = headers or {}
         # The session id keys per-session state (switchContext's default context). Over HTTP it is the
@@ -134,7 +150,7 @@ class ToolRunner:
 
     async def _run(
         self, spec: ToolSpec[Any], arguments: dict[str, Any], ctx: Context | None, record: dict[str, Any]
-    ) -> CallToolResult:
+    ) -> CallToolResult | InputRequiredResult:
         approval_token = arguments.pop(TOKEN_ARGUMENT, None) if self.takes_token(spec) else None
         try:
             args = validate_args(spec, arguments)
@@ -173,10 +189,13 @@ class ToolRunner:
         token: Any,
         ctx: Context | None,
         record: dict[str, Any],
-    ) -> CallToolResult | None:
-        """None when the call may proceed; otherwise the result to return instead (a preview)."""
+    ) -> CallToolResult | InputRequiredResult | None:
+        """None when the call may proceed; otherwise what to return instead (a preview, or a question)."""
         if self.settings.approval == "elicit":
-            await self._elicit(spec, args, ctx)
+            question = await self._elicit(spec, args, ctx)
+            if question is not None:
+                record["outcome"] = "asked"
+                return question
             record["approval"] = "elicited"
             return None
         caller = identity_key()
@@ -211,17 +230,44 @@ class ToolRunner:
         finally:
             dry_run.reset(token)
 
-    async def _elicit(self, spec: ToolSpec[Any], args: BaseModel, ctx: Context | None) -> None:
+    async def _elicit(self, spec: ToolSpec[Any], args: BaseModel, ctx: Context | None) -> InputRequiredResult | None:
+        """None once the human approved; the question to return on 2026-07-28; PolicyDenied otherwise."""
         capabilities = ctx.client_capabilities if ctx is not None else None
         if ctx is None or capabilities is None or capabilities.elicitation is None:
             raise errors.PolicyDenied("this change needs a human's approval and the client cannot ask for it")
         described = json.dumps(redact_arguments(args.model_dump(by_alias=True)), sort_keys=True)
+        question = f"Allow {spec.name} {described} on the cluster?"
+        if ctx.protocol_version and is_version_at_least(ctx.protocol_version, INPUT_REQUIRED_VERSION):
+            return self._ask_by_input_required(question, ctx)
         try:
-            answer = await ctx.elicit(f"Allow {spec.name} {described} on the cluster?", Confirmation)
+            answer = await ctx.elicit(question, Confirmation)
         except Exception as e:  # the client could not be asked: refuse, never allow
             raise errors.PolicyDenied("this change needs a human's approval and the client could not ask") from e
         if answer.action != "accept" or not answer.data.approve:
             raise errors.PolicyDenied("the change was not approved")
+        return None
+
+    @staticmethod
+    def _ask_by_input_required(question: str, ctx: Context) -> InputRequiredResult | None:
+        """The 2026-07-28 way to ask: return the question; the client retries the call with the answer.
+
+        The SDK seals ``request_state`` and binds it to this tool, these arguments and the caller, so an
+        answer only counts when it comes back with the state minted for this very question; anything
+        else (no answer, an answer without that state) asks again.
+        """
+        asked = hashlib.sha256(question.encode()).hexdigest()
+        answer = (ctx.input_responses or {}).get(APPROVAL_INPUT)
+        if answer is None or ctx.request_state != asked:
+            request = ElicitRequest(
+                params=ElicitRequestFormParams(
+                    message=question, requested_schema=render_elicitation_schema(Confirmation)
+                )
+            )
+            return InputRequiredResult(input_requests={APPROVAL_INPUT: request}, request_state=asked)
+        approved = isinstance(answer, ElicitResult) and answer.action == "accept" and answer.content is not None
+        if not approved or answer.content.get("approve") is not True:  # type: ignore[union-attr]
+            raise errors.PolicyDenied("the change was not approved")
+        return None
 
     def _clean(self, text: str) -> str:
         return text if self.settings.reveal_secrets else redaction.scrub_text(text)

@@ -6,9 +6,11 @@ One /mcp endpoint serves both protocol eras: 2025 clients get an Mcp-Session-Id 
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
@@ -45,6 +47,7 @@ def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metric
         log_level=settings.log_level,
         token_verifier=auth[0] if auth else None,
         auth=auth[1] if auth else None,
+        request_state_security=_request_state_security(settings),
     )
     for spec in specs:
         register(server, spec, runner)
@@ -80,3 +83,12 @@ def _version() -> str:
         return version("k8s-mcp")
     except PackageNotFoundError:
         return "0.0.0"
+
+
+def _request_state_security(settings: Settings) -> RequestStateSecurity | None:
+    """Replicas that share ``approval_secret`` also share the key that seals 2026-07-28 ``requestState``,
+    so an elicitation answered on one replica is honoured by another; without it, the SDK's per-process key."""
+    if not settings.approval_secret:
+        return None
+    key = hashlib.sha256(b"k8s-mcp/request-state\n" + settings.approval_secret.encode()).digest()
+    return RequestStateSecurity(keys=[key])

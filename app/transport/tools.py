@@ -12,7 +12,7 @@ import inspect
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
 from pydantic import Field
 
 from app import errors
@@ -44,7 +44,7 @@ def _signature(spec: ToolSpec[Any], with_token: bool) -> inspect.Signature:
 
 
 def register(server: MCPServer, spec: ToolSpec[Any], runner: ToolRunner) -> None:
-    async def call(ctx: Context, **arguments: Any) -> CallToolResult:
+    async def call(ctx: Context, **arguments: Any) -> CallToolResult | InputRequiredResult:
         return await runner.run(spec, arguments, ctx.headers, ctx)
 
     with_token = runner.takes_token(spec)

@@ -19,6 +19,14 @@ from tests.integration.conftest import Kubectl, ServerProcess, connect, start_se
 pytestmark = pytest.mark.anyio
 
 
+def _last_json(body: str) -> Any:
+    """The JSON-RPC message of a response, whether sent as one JSON body or as SSE events."""
+    if body.lstrip().startswith("{"):
+        return json.loads(body)
+    events = [line.removeprefix("data:").strip() for line in body.splitlines() if line.startswith("data:")]
+    return json.loads(events[-1])
+
+
 @pytest.fixture(scope="module")
 def guarded(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """Destructive tools on, approval at its default (confirm), two static identities."""
@@ -178,18 +186,72 @@ async def test_elicit_mode_asks_the_human_and_refuses_when_it_cannot(
         proc.stop()
 
 
-async def test_elicit_mode_refuses_on_the_stateless_protocol_where_it_cannot_ask_mid_call(
+async def test_elicit_mode_asks_a_stateless_client_with_an_input_required_round(
     kubeconfig: Path, kubectl: Kubectl, tmp_path: Path, namespace: str
 ) -> None:
-    """Elicitation mid-call needs a 2025-era session; on 2026-07-28 the change is refused, never allowed."""
+    """On 2026-07-28 the question travels as an InputRequiredResult; the client's retry carries the answer."""
     proc = start_server(
         tmp_path, "--kubeconfig", str(kubeconfig), "--enable-destructive-operations", "--approval", "elicit"
     )
     try:
         kubectl("create", "configmap", "doomed", "-n", namespace)
+        async with eliciting_client(proc.url, "auto", "decline") as client:
+            result = await client.call_tool("resources_delete", delete_args(namespace))
+        assert result.is_error and "not approved" in text_of(result)
+        assert exists(kubectl, namespace)
+        async with connect(proc.url, "auto") as client:  # no elicitation capability
+            result = await client.call_tool("resources_delete", delete_args(namespace))
+        assert result.is_error and "cannot ask" in text_of(result)
+        assert exists(kubectl, namespace)
         async with eliciting_client(proc.url, "auto", "accept") as client:
             result = await client.call_tool("resources_delete", delete_args(namespace))
-        assert result.is_error and "could not ask" in text_of(result)
+        assert not result.is_error, text_of(result)
+        kubectl.wait_until("deleted", lambda: not exists(kubectl, namespace))
+    finally:
+        proc.stop()
+    audit = [json.loads(line) for line in proc.log_path.read_text().splitlines() if '"tool call"' in line]
+    outcomes = [(a.get("outcome"), a.get("approval")) for a in audit if a.get("tool") == "resources_delete"]
+    assert ("asked", None) in outcomes and ("ok", "elicited") in outcomes, outcomes
+
+
+async def test_a_forged_answer_without_the_sealed_question_is_not_an_approval(
+    kubeconfig: Path, kubectl: Kubectl, tmp_path: Path, namespace: str
+) -> None:
+    """A 2026 client that sends an 'accept' it was never asked for (no sealed requestState) is asked instead."""
+    proc = start_server(
+        tmp_path, "--kubeconfig", str(kubeconfig), "--enable-destructive-operations", "--approval", "elicit"
+    )
+    try:
+        kubectl("create", "configmap", "doomed", "-n", namespace)
+        body = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {
+                "name": "resources_delete",
+                "arguments": delete_args(namespace),
+                "inputResponses": {"approval": {"action": "accept", "content": {"approve": True}}},
+                "_meta": {
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+                    "io.modelcontextprotocol/clientInfo": {"name": "forger", "version": "1"},
+                },
+            },
+        }
+        headers = {
+            "accept": "application/json, text/event-stream",
+            "content-type": "application/json",
+            "mcp-protocol-version": "2026-07-28",
+            "mcp-method": "tools/call",
+            "mcp-name": "resources_delete",
+        }
+        response = httpx2.post(proc.url, json=body, headers=headers, timeout=30)
+        assert response.status_code == 200, response.text
+        payload = _last_json(response.text)
+        assert payload["result"].get("resultType") == "input_required", payload
+        body["params"]["requestState"] = "v1.forged-state-the-server-never-sealed"
+        response = httpx2.post(proc.url, json=body, headers=headers, timeout=30)
+        assert "error" in _last_json(response.text), response.text
         assert exists(kubectl, namespace)
     finally:
         proc.stop()
