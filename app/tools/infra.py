@@ -17,7 +17,7 @@ from pydantic import Field
 
 from app import errors
 from app.kube.client import dry_run_active
-from app.tools import apply, cluster, helm, pods, resources, workloads
+from app.tools import apply, cluster, containers, helm, pods, resources, workloads
 from app.tools import params as p
 from app.tools.helm_args import Chart, HelmInstallArgs, HelmListArgs, HelmUninstallArgs, HelmUpgradeArgs, Values
 from app.tools.registry import Deps, ToolResult, ToolSpec
@@ -142,8 +142,8 @@ async def get_pod(args: PodArgs, deps: Deps) -> ToolResult:
 
 
 async def get_pod_logs(args: GetPodLogsArgs, deps: Deps) -> ToolResult:
-    result = await pods.pods_log(
-        pods.PodsLogArgs(
+    result = await containers.pods_log(
+        containers.PodsLogArgs(
             name=args.name,
             namespace=args.namespace,
             container=args.container,

@@ -68,13 +68,14 @@ def all_specs(profile: str = "default") -> list[ToolSpec[Any]]:
         from app.tools import infra
 
         return list(infra.SPECS)
-    from app.tools import cluster, describe, events, helm, nodes, pods, resources, workloads
+    from app.tools import cluster, containers, describe, events, helm, nodes, pods, resources, workloads
 
     return [
         *cluster.SPECS,
         *events.SPECS,
         *nodes.SPECS,
         *pods.SPECS,
+        *containers.SPECS,
         *resources.SPECS,
         describe.SPEC,
         *workloads.SPECS,

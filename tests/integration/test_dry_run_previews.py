@@ -17,7 +17,7 @@ from app.kube.discovery import Discovery
 from app.kube.helm import Helm
 from app.observability import Metrics
 from app.policy import Policy
-from app.tools import infra, pods
+from app.tools import containers, infra, pods
 from app.tools.registry import Deps
 from tests.integration.conftest import Kubectl
 from tests.integration.test_rig import DEPLOYMENT, running_pods
@@ -42,8 +42,8 @@ async def test_previews_of_exec_delete_run_scale_and_apply_change_nothing(
     deps = deps_for(kubeconfig)
     token = dry_run.set(True)
     try:
-        ran = await pods.pods_exec(
-            pods.PodsExecArgs(name=pod, namespace=namespace, command=["touch", str(marker)]), deps
+        ran = await containers.pods_exec(
+            containers.PodsExecArgs(name=pod, namespace=namespace, command=["touch", str(marker)]), deps
         )
         deleted = await pods.pods_delete(pods.PodsDeleteArgs(name=pod, namespace=namespace), deps)
         created = await pods.pods_run(pods.PodsRunArgs(image="nginx", name="preview", namespace=namespace), deps)
