@@ -23,6 +23,7 @@ from app.transport.auth import build_auth
 from app.transport.calls import ToolRunner
 from app.transport.prompts import plan_env, register_completions, register_prompts
 from app.transport.resources import register_resources
+from app.transport.schemas import CompactSchemaServer
 from app.transport.served import Served
 from app.transport.tools import register, validation_middleware
 
@@ -38,7 +39,7 @@ def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metric
     by_name = {s.name: s for s in specs}
     runner = ToolRunner(deps, metrics, settings, Approvals(settings.approval_secret, settings.approval_ttl_seconds))
     auth = build_auth(settings)
-    server = MCPServer(
+    server = CompactSchemaServer(
         "k8s-mcp",
         title="Kubernetes MCP server",
         version=_version(),
