@@ -44,6 +44,7 @@ GO_PACKAGE = "kubernetes-mcp-server@0.0.67"
 PEER_DIR = Path(os.environ.get("K8S_MCP_RIG_CACHE", Path.home() / ".cache" / "k8s-mcp")) / "bench-peer"
 PODS, EVENTS = 200, 500
 UNCAPPED = "10000000"
+TOOLS_LIST = "tools/list"
 
 
 def kubectl_bin() -> str:
@@ -204,6 +205,10 @@ async def measure(url: str, calls: list[tuple[str, str, dict[str, Any]]]) -> dic
     """Each call's text content; a structuredContent, when there is one, under '<label> (structured)'."""
     out = {}
     async with session(url) as client:
+        listed = await client.list_tools()
+        tools = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed.tools]
+        out[TOOLS_LIST] = json.dumps(tools, separators=(",", ":"))
+        out[f"{TOOLS_LIST} (count)"] = str(len(tools))
         for label, tool, arguments in calls:
             result = await client.call_tool(tool, arguments)
             text = "\n".join(b.text for b in result.content if getattr(b, "type", "") == "text")
@@ -287,7 +292,8 @@ def main() -> None:
         for server, texts in answers.items():
             for label, text in texts.items():
                 kind = "-structured.json" if label.endswith("(structured)") else ".txt"
-                name = f"{server.split()[0]}{'-default' if 'default' in server else ''}-{label.split()[0]}{kind}"
+                stem = label.split()[0].replace("/", "_")
+                name = f"{server.split()[0]}{'-default' if 'default' in server else ''}-{stem}{kind}"
                 (args.dump / name).write_text(text)
     report(enc, calls, answers, same_columns)
 
@@ -306,6 +312,10 @@ def report(
         go = answers["go"][label.split(" with ")[0] + " (200 pods)" if " with " in label else label]
         (oc, ot), (gc, gt) = size(ours), size(go)
         print(f"| {label} | {oc:,} | {ot:,} | {gc:,} | {gt:,} | {oc / gc:.2f} | {ot / gt:.2f} |")
+    (oc, ot), (gc, gt) = size(answers["ours"][TOOLS_LIST]), size(answers["go"][TOOLS_LIST])
+    counts = f"{answers['ours'][f'{TOOLS_LIST} (count)']} vs {answers['go'][f'{TOOLS_LIST} (count)']} tools"
+    label = f"tools/list, default toolsets ({counts}; ours with outputSchemas)"
+    print(f"| {label} | {oc:,} | {ot:,} | {gc:,} | {gt:,} | {oc / gc:.2f} | {ot / gt:.2f} |")
     print("\nWhat a model reads from our server out of the box (default 20,000-character cap), and the")
     print("structuredContent that accompanies the text (the Go server sends none for these tools):\n")
     print("| result | ours, default cap: chars / tokens | ours structuredContent: chars / tokens |")
