@@ -275,7 +275,8 @@ class ToolRunner:
     def _success(self, result: ToolResult) -> CallToolResult:
         data = result.data.model_dump(mode="json", by_alias=True)
         if not self.settings.reveal_secrets:
-            data = json.loads(redaction.scrub_text(json.dumps(data)))
+            # One line per value: the scrub's costly pattern then runs only on lines naming a secret-like key.
+            data = json.loads(redaction.scrub_text(json.dumps(data, indent=0)))
         return CallToolResult(
             content=[TextContent(type="text", text=self._clean(result.text))], structured_content=data
         )
