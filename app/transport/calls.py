@@ -264,8 +264,8 @@ class ToolRunner:
                 )
             )
             return InputRequiredResult(input_requests={APPROVAL_INPUT: request}, request_state=asked)
-        approved = isinstance(answer, ElicitResult) and answer.action == "accept" and answer.content is not None
-        if not approved or answer.content.get("approve") is not True:  # type: ignore[union-attr]
+        content = answer.content if isinstance(answer, ElicitResult) and answer.action == "accept" else None
+        if not content or content.get("approve") is not True:
             raise errors.PolicyDenied("the change was not approved")
         return None
 
