@@ -48,7 +48,7 @@ def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metric
         log_level=settings.log_level,
         token_verifier=auth[0] if auth else None,
         auth=auth[1] if auth else None,
-        request_state_security=_request_state_security(settings),
+        request_state_security=request_state_security(settings),
     )
     for spec in specs:
         register(server, spec, runner)
@@ -86,7 +86,7 @@ def _version() -> str:
         return "0.0.0"
 
 
-def _request_state_security(settings: Settings) -> RequestStateSecurity | None:
+def request_state_security(settings: Settings) -> RequestStateSecurity | None:
     """Replicas that share ``approval_secret`` also share the key that seals 2026-07-28 ``requestState``,
     so an elicitation answered on one replica is honoured by another; without it, the SDK's per-process key."""
     if not settings.approval_secret:

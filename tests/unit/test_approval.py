@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from mcp.server.request_state import InvalidRequestState
 
 from app.approval import Approvals
+from app.config import Settings
 from app.errors import PolicyDenied
+from app.transport.mcp_server import request_state_security
 
 ARGS = {"name": "web-1", "namespace": "shop"}
 
@@ -65,3 +68,16 @@ def test_another_server_key_does_not_accept_the_token() -> None:
     token = Approvals("one", 300).mint("alice", "pods_delete", ARGS)
     with pytest.raises(PolicyDenied, match="does not match"):
         Approvals("two", 300).redeem(token, "alice", "pods_delete", ARGS)
+
+
+def test_replicas_sharing_the_approval_secret_unseal_each_others_request_state() -> None:
+    """2026-07-28 elicitation state sealed on one replica is honoured by another with the same secret."""
+    one = request_state_security(Settings(approval_secret="shared-secret-0123456789"))
+    two = request_state_security(Settings(approval_secret="shared-secret-0123456789"))
+    other = request_state_security(Settings(approval_secret="another-secret-0123456789"))
+    assert one is not None and two is not None and other is not None
+    sealed = one.codec.seal(b"asked")
+    assert two.codec.unseal(sealed) == b"asked"
+    with pytest.raises(InvalidRequestState):
+        other.codec.unseal(sealed)
+    assert request_state_security(Settings()) is None  # the SDK's per-process key
