@@ -166,7 +166,7 @@ def ours(
             "",  # peers have no rate limit; ours defaults to 300/minute per identity
             # The Go server serves resources_create_or_update out of the box; ours hides it (a
             # destructive-hinted tool) unless destructive operations are on, and would then ask for
-            # approval first. Both are off here so the write workload is one call, as on the Go server.
+            # approval first. Here the gate is open and approval off, so the write is one call, as on the Go server.
             "--enable-destructive-operations",
             "--approval",
             "none",
