@@ -4,12 +4,12 @@ Every tool here is a thin argument adapter: it renames or reshapes the arguments
 seeds/001 (getPodLogs's tail=-1, listPods's allNamespaces, ...) and calls the same handler the
 default profile uses, so behaviour, errors, redaction and caps are identical. switchContext changes
 the default context of the calling MCP session only (kept in memory by app.kube.contexts), never a
-file. getMetrics summarizes this server's own counters.
+file. getMetrics summarizes this server's own counters (app.tools.server_metrics); the Helm tools
+are in app.tools.infra_helm.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import anyio
@@ -17,19 +17,15 @@ from pydantic import Field
 
 from app import errors
 from app.kube.client import dry_run_active
-from app.tools import apply, cluster, containers, helm, pods, resources, workloads
+from app.tools import apply, cluster, containers, infra_helm, pods, resources, workloads
 from app.tools import params as p
-from app.tools.helm_args import Chart, HelmInstallArgs, HelmListArgs, HelmUninstallArgs, HelmUpgradeArgs, Values
 from app.tools.registry import Deps, ToolResult, ToolSpec
+from app.tools.server_metrics import read_registry, summarize_metrics
 from app.tools.shapes import (
     ActionOutput,
     ApplyOutput,
     ContextItem,
     ContextsOutput,
-    CountItem,
-    HelmListOutput,
-    HelmReleaseOutput,
-    HelmUninstallOutput,
     LogOutput,
     ObjectOutput,
     ScaleOutput,
@@ -204,109 +200,10 @@ async def apply_manifest(args: ApplyManifestArgs, deps: Deps) -> ToolResult:
 
 # -- this server's own metrics --------------------------------------------------------------------
 
-_OUTCOMES = ("ok", "invalid", "denied", "failed", "error")
-
-
-def summarize_metrics(samples: Iterable[tuple[str, dict[str, str], float]]) -> tuple[str, ServerMetricsOutput]:
-    """Tool calls by tool and outcome, API calls by verb and status, in-flight calls and sessions."""
-    tools: dict[str, dict[str, float]] = {}
-    api: dict[tuple[str, str], float] = {}
-    inflight = sessions = 0.0
-    for name, labels, value in samples:
-        if name == "k8s_mcp_tool_calls_total" and value:
-            tools.setdefault(labels.get("tool", "?"), {})[labels.get("outcome", "?")] = value
-        elif name == "k8s_mcp_kube_api_calls_total" and value:
-            api[(labels.get("verb", "?"), labels.get("status", "?"))] = value
-        elif name == "k8s_mcp_inflight_tool_calls":
-            inflight = value
-        elif name == "k8s_mcp_open_sessions":
-            sessions = value
-    outcomes = [o for o in _OUTCOMES if any(o in v for v in tools.values())]
-    outcomes += sorted({o for v in tools.values() for o in v} - set(outcomes))
-    lines: list[str] = []
-    if tools:
-        header = ["TOOL", *(o.upper() for o in outcomes), "TOTAL"]
-        rows = [
-            [tool, *(str(int(counts.get(o, 0))) for o in outcomes), str(int(sum(counts.values())))]
-            for tool, counts in sorted(tools.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
-        ]
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-        lines += ["   ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in [header, *rows]]
-    else:
-        lines.append("No tool calls yet.")
-    if api:
-        shown = ", ".join(f"{verb} {status}: {int(n)}" for (verb, status), n in sorted(api.items()))
-        lines.append(f"Kubernetes API calls: {shown}")
-    lines.append(f"In flight: {int(inflight)} tool calls; open sessions: {int(sessions)}")
-    data = ServerMetricsOutput(
-        tool_calls=[
-            CountItem(labels={"tool": t, "outcome": o}, count=n)
-            for t, counts in sorted(tools.items())
-            for o, n in counts.items()
-        ],
-        kube_api_calls=[CountItem(labels={"verb": v, "status": s}, count=n) for (v, s), n in sorted(api.items())],
-        inflight_tool_calls=inflight,
-        open_sessions=sessions,
-    )
-    return "\n".join(lines), data
-
 
 async def get_metrics(args: NoArgs, deps: Deps) -> ToolResult:
-    registry = deps.kube.metrics.registry
-    samples = [(s.name, dict(s.labels), float(s.value)) for family in registry.collect() for s in family.samples]
-    text, data = summarize_metrics(samples)
+    text, data = summarize_metrics(read_registry(deps.kube.metrics.registry))
     return ToolResult(text, data)
-
-
-# -- helm (infra.k8s.helm) ------------------------------------------------------------------------
-
-
-class ListReleasesArgs(p.Args):
-    namespace: p.OptionalNamespace = Field(None, description="Namespace (all namespaces when omitted)")
-    context: p.Context = None
-
-
-class ChartArgs(p.Args):
-    name: p.ReleaseName
-    chart: Chart
-    namespace: p.Namespace
-    values: Values = None
-    context: p.Context = None
-
-
-class ReleaseArgs(p.Args):
-    name: p.ReleaseName
-    namespace: p.Namespace
-    context: p.Context = None
-
-
-async def list_releases(args: ListReleasesArgs, deps: Deps) -> ToolResult:
-    listed = HelmListArgs(namespace=args.namespace, all_namespaces=args.namespace is None, context=args.context)
-    return await helm.helm_list(listed, deps)
-
-
-async def install_chart(args: ChartArgs, deps: Deps) -> ToolResult:
-    return await helm.helm_install(
-        HelmInstallArgs(
-            chart=args.chart, name=args.name, namespace=args.namespace, values=args.values, context=args.context
-        ),
-        deps,
-    )
-
-
-async def upgrade_chart(args: ChartArgs, deps: Deps) -> ToolResult:
-    return await helm.helm_upgrade(
-        HelmUpgradeArgs(
-            name=args.name, chart=args.chart, namespace=args.namespace, values=args.values, context=args.context
-        ),
-        deps,
-    )
-
-
-async def uninstall_release(args: ReleaseArgs, deps: Deps) -> ToolResult:
-    return await helm.helm_uninstall(
-        HelmUninstallArgs(name=args.name, namespace=args.namespace, context=args.context), deps
-    )
 
 
 SPECS: list[ToolSpec[Any]] = [
@@ -441,50 +338,5 @@ SPECS: list[ToolSpec[Any]] = [
         open_world=False,
         toolset="metrics",
     ),
-    ToolSpec(
-        name="listReleases",
-        title="List Helm releases",
-        description="infra.k8s.helm: list Helm releases in a namespace, or all namespaces when none is given.",
-        params=ListReleasesArgs,
-        output=HelmListOutput,
-        handler=list_releases,
-        action=lambda a: f"list releases{' in namespace ' + a.namespace if a.namespace else ''}",
-        read_only=True,
-        toolset="helm",
-    ),
-    ToolSpec(
-        name="installChart",
-        title="Install a Helm chart",
-        description="infra.k8s.helm: install a chart (local path, repo/name, chart URL or oci://) as a release.",
-        params=ChartArgs,
-        output=HelmReleaseOutput,
-        handler=install_chart,
-        action=lambda a: f"install chart {a.chart} as {a.namespace}/{a.name}",
-        read_only=False,
-        toolset="helm",
-    ),
-    ToolSpec(
-        name="upgradeChart",
-        title="Upgrade a Helm release",
-        description="infra.k8s.helm: upgrade a release to a chart (and values).",
-        params=ChartArgs,
-        output=HelmReleaseOutput,
-        handler=upgrade_chart,
-        action=lambda a: f"upgrade release {a.namespace}/{a.name}",
-        read_only=False,
-        toolset="helm",
-    ),
-    ToolSpec(
-        name="uninstallRelease",
-        title="Uninstall a Helm release",
-        description="infra.k8s.helm: uninstall a release and delete its objects.",
-        params=ReleaseArgs,
-        output=HelmUninstallOutput,
-        handler=uninstall_release,
-        action=lambda a: f"uninstall release {a.namespace}/{a.name}",
-        read_only=False,
-        destructive=True,
-        idempotent=True,
-        toolset="helm",
-    ),
+    *infra_helm.SPECS,
 ]
