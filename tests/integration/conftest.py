@@ -7,6 +7,7 @@ not skip: run `make cluster-up` (or `make test`, which does it).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -131,6 +132,24 @@ class ServerProcess:
                 self.process.wait()
                 raise AssertionError(f"server ignored SIGTERM for {timeout}s") from None
         return self.process.returncode
+
+
+#: A raw 2025-era initialize request and the headers /mcp wants, for tests that speak plain HTTP.
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}},
+}
+ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+def jsonrpc_message(body: str) -> Any:
+    """The (last) JSON-RPC message of a /mcp response, sent as one JSON body or as SSE events."""
+    if body.lstrip().startswith("{"):
+        return json.loads(body)
+    events = [line[5:].strip() for line in body.splitlines() if line.startswith("data:") and line[5:].strip()]
+    return json.loads(events[-1])
 
 
 def start_server(

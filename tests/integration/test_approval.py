@@ -14,17 +14,9 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitResult
 
-from tests.integration.conftest import Kubectl, ServerProcess, connect, start_server, text_of
+from tests.integration.conftest import Kubectl, ServerProcess, connect, jsonrpc_message, start_server, text_of
 
 pytestmark = pytest.mark.anyio
-
-
-def _last_json(body: str) -> Any:
-    """The JSON-RPC message of a response, whether sent as one JSON body or as SSE events."""
-    if body.lstrip().startswith("{"):
-        return json.loads(body)
-    events = [line.removeprefix("data:").strip() for line in body.splitlines() if line.startswith("data:")]
-    return json.loads(events[-1])
 
 
 @pytest.fixture(scope="module")
@@ -247,11 +239,11 @@ async def test_a_forged_answer_without_the_sealed_question_is_not_an_approval(
         }
         response = httpx2.post(proc.url, json=body, headers=headers, timeout=30)
         assert response.status_code == 200, response.text
-        payload = _last_json(response.text)
+        payload = jsonrpc_message(response.text)
         assert payload["result"].get("resultType") == "input_required", payload
         body["params"]["requestState"] = "v1.forged-state-the-server-never-sealed"
         response = httpx2.post(proc.url, json=body, headers=headers, timeout=30)
-        assert "error" in _last_json(response.text), response.text
+        assert "error" in jsonrpc_message(response.text), response.text
         assert exists(kubectl, namespace)
     finally:
         proc.stop()

@@ -10,17 +10,9 @@ import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.integration.conftest import ROOT, ServerProcess, connect, start_server, text_of
+from tests.integration.conftest import ACCEPT, INIT, ROOT, ServerProcess, connect, start_server, text_of
 
 pytestmark = pytest.mark.anyio
-
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}},
-}
-ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 def test_initialize_issues_a_session_that_delete_ends_and_then_404s(server: ServerProcess) -> None:

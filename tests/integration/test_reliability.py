@@ -25,17 +25,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import MCPError
 
-from tests.integration.conftest import ROOT, ServerProcess, connect, start_server, text_of
+from tests.integration.conftest import (
+    ACCEPT,
+    INIT,
+    ROOT,
+    ServerProcess,
+    connect,
+    jsonrpc_message,
+    start_server,
+    text_of,
+)
 
 pytestmark = pytest.mark.anyio
-
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}},
-}
-ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 def rss_mb(pid: int) -> float:
@@ -233,11 +234,6 @@ def raw_session(server: ServerProcess) -> dict[str, str]:
     return headers
 
 
-def sse_result(text: str) -> dict:
-    data = [line[5:].strip() for line in text.splitlines() if line.startswith("data:") and line[5:].strip()]
-    return json.loads(data[-1])
-
-
 ARGUMENT_VALUES = st.one_of(
     st.none(),
     st.booleans(),
@@ -290,7 +286,7 @@ def test_fuzzed_tool_arguments_get_a_clean_answer(
     call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
     response = httpx2.post(server.url, json=call, headers=raw_session, timeout=30)
     assert response.status_code < 500
-    message = sse_result(response.text)
+    message = jsonrpc_message(response.text)
     assert "Traceback" not in json.dumps(message)
     result = message.get("result")
     if result and result.get("isError"):

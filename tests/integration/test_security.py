@@ -16,18 +16,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.integration.conftest import Kubectl, ServerProcess, connect, free_port, start_server, text_of
+from tests.integration.conftest import ACCEPT, INIT, Kubectl, ServerProcess, connect, free_port, start_server, text_of
 
 pytestmark = pytest.mark.anyio
 
 PLANTED = "PLANTED-s3cr3t-" + uuid.uuid4().hex[:8]
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}},
-}
-ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 def assert_never_leaked(*texts: str) -> None:
