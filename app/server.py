@@ -22,7 +22,8 @@ from app.kube.discovery import Discovery
 from app.kube.helm import Helm
 from app.observability import Metrics
 from app.policy import Policy
-from app.tools.registry import Deps, exposed_specs
+from app.spec import Deps
+from app.tools.catalog import exposed_specs
 from app.transport.guard import HostOriginGuard
 from app.transport.mcp_server import build_mcp, open_sessions, streamable_app
 from app.transport.ops import CorrelationMiddleware, OpsEndpoints, Readiness

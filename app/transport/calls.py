@@ -37,7 +37,7 @@ from app.config import Settings
 from app.identity import Identity, current_identity, identity_key
 from app.kube.client import dry_run
 from app.observability import Metrics, audit, correlation_id, new_correlation_id, session_id
-from app.tools.registry import Deps, ToolResult, ToolSpec
+from app.spec import Deps, ToolResult, ToolSpec
 
 log = logging.getLogger("k8s_mcp.tools")
 

@@ -16,13 +16,13 @@ from starlette.types import ASGIApp
 
 from app.approval import Approvals
 from app.config import Settings
+from app.documents.objects import KindIndex
 from app.observability import Metrics
-from app.tools.documents import KindIndex
-from app.tools.registry import Deps, ToolSpec
+from app.spec import Deps, ToolSpec
 from app.transport.auth import build_auth
 from app.transport.calls import ToolRunner
+from app.transport.documents import register_resources
 from app.transport.prompts import plan_env, register_completions, register_prompts
-from app.transport.resources import register_resources
 from app.transport.schemas import CompactSchemaServer
 from app.transport.served import Served
 from app.transport.tools import register, validation_middleware

@@ -1,4 +1,4 @@
-"""Register the prompts (``app.tools.prompts``) and argument completion with the SDK.
+"""Register the prompts (``app.prompts.catalog``) and argument completion with the SDK.
 
 A prompt's arguments are validated by its own model (one readable line on failure, JSON-RPC -32602)
 rather than by the SDK's signature check; rendering runs through ``Served.render`` (identity, audit,
@@ -20,12 +20,12 @@ from pydantic import ValidationError
 
 from app import errors
 from app.config import Settings
-from app.tools import documents
-from app.tools.plans import PlanEnv
-from app.tools.prompts import PromptSpec, all_prompts
-from app.tools.registry import Deps
+from app.documents import objects as documents
+from app.prompts.catalog import PromptSpec, all_prompts
+from app.prompts.plans import PlanEnv
+from app.spec import Deps
 from app.transport.calls import describe_validation_error, redact_arguments
-from app.transport.resources import CLUSTER_OBJECT_TEMPLATE, OBJECT_TEMPLATE, TEMPLATE
+from app.transport.documents import CLUSTER_OBJECT_TEMPLATE, OBJECT_TEMPLATE, TEMPLATE
 from app.transport.served import Served, call_scope, headers_of
 
 log = logging.getLogger("k8s_mcp.prompts")

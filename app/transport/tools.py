@@ -17,7 +17,7 @@ from pydantic import Field
 
 from app import errors
 from app.approval import TOKEN_ARGUMENT
-from app.tools.registry import ToolSpec
+from app.spec import ToolSpec
 from app.transport.calls import ToolRunner, error_result, validate_args
 
 ApprovalToken = Annotated[

@@ -17,8 +17,9 @@ from app.kube.discovery import Discovery
 from app.kube.helm import Helm
 from app.observability import Metrics
 from app.policy import Policy
-from app.tools import containers, infra, pods
-from app.tools.registry import Deps
+from app.spec import Deps
+from app.tools.infra import profile as infra
+from app.tools.pods import containers, pods
 from tests.integration.conftest import Kubectl
 from tests.integration.test_rig import DEPLOYMENT, running_pods
 

@@ -16,8 +16,8 @@ from app.config import load_settings
 from app.kube.client import dry_run
 from app.kube.discovery import Discovery
 from app.server import assemble
-from app.tools import helm as tools
-from app.tools.registry import Deps
+from app.spec import Deps
+from app.tools.helm import releases as tools
 from tests.integration.conftest import Kubectl, rig_bin
 from tests.integration.test_helm import CHART, configmap_message
 

@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from app import errors
-from app.tools.cluster_summary import (
+from app.documents.objects import _entries_from_group, find_template, split_kind, template_index, templates
+from app.documents.summary import (
     _pod_rows,
     summarize_jobs,
     summarize_namespaces,
@@ -14,7 +15,6 @@ from app.tools.cluster_summary import (
     summarize_pods,
     summarize_workloads,
 )
-from app.tools.documents import _entries_from_group, find_template, split_kind, template_index, templates
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from app import errors, output, redaction
 from app.kube.helm import ChartRequest, chart_args, local_chart_version, resolve_chart
 from app.kube.helmref import ChartRef, classify_chart, error_line, satisfies, translate, validate_constraint
 from app.policy import Policy
-from app.tools.helm_args import HelmInstallArgs, HelmUpgradeArgs
-from app.tools.helm_views import short_time
+from app.tools.helm.args import HelmInstallArgs, HelmUpgradeArgs
+from app.tools.helm.views import short_time
 
 CHART = Path(__file__).resolve().parents[1] / "charts" / "hello"
 

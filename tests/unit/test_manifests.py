@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from app.errors import ToolInputError
-from app.tools.manifests import parse_manifests, scrub, secret_values
+from app.tools.resources.manifests import parse_manifests, scrub, secret_values
 
 TWO = """
 apiVersion: v1
@@ -83,7 +83,7 @@ def test_secret_values_are_collected_plain_and_decoded_and_scrubbed() -> None:
 
 
 def test_a_patch_is_checked_against_its_type() -> None:
-    from app.tools.resources import parse_patch
+    from app.tools.resources.generic import parse_patch
 
     assert parse_patch('{"spec": {"replicas": 2}}', "merge") == {"spec": {"replicas": 2}}
     assert parse_patch([{"op": "remove", "path": "/x"}], "json") == [{"op": "remove", "path": "/x"}]

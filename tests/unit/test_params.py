@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from app.tools.pods import PodsGetArgs, PodsListInNamespaceArgs
-from app.tools.resources import ResourcesListArgs
+from app.tools.pods.pods import PodsGetArgs, PodsListInNamespaceArgs
+from app.tools.resources.generic import ResourcesListArgs
 from app.transport.calls import describe_validation_error
 
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.tools.diagnosis import diagnose_pod, quote
-from app.tools.plans import KNOWN_TOOLS, PlanEnv, call, workload_of
-from app.tools.playbooks import cluster_health_plan, cost_plan, performance_plan, resource_usage_plan, security_plan
-from app.tools.prompts import SPECS, PodArgs, RestartArgs, ScopeArgs
-from app.tools.troubleshoot import restart_failed_pods_plan, troubleshoot_pod_plan
+from app.diagnosis import diagnose_pod, quote
+from app.prompts.catalog import SPECS, PodArgs, RestartArgs, ScopeArgs
+from app.prompts.plans import KNOWN_TOOLS, PlanEnv, call, workload_of
+from app.prompts.playbooks import cluster_health_plan, cost_plan, performance_plan, resource_usage_plan, security_plan
+from app.prompts.troubleshoot import restart_failed_pods_plan, troubleshoot_pod_plan
 
 ALL = PlanEnv()
 OWNED = [{"kind": "ReplicaSet", "name": "web-5d9c8", "controller": True}]

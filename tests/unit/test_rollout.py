@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.errors import ToolInputError
-from app.tools import rollout
+from app.tools.workloads import rollout
 
 
 def deployment(**status: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from mcp.server.mcpserver import MCPServer
 from app.approval import Approvals
 from app.config import Settings
 from app.observability import Metrics
-from app.tools.registry import all_specs
+from app.tools.catalog import all_specs
 from app.transport.calls import ToolRunner
 from app.transport.schemas import compact_schema
 from app.transport.tools import register

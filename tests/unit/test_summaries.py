@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.tools.summaries import event_items, header, summarize
+from app.tools.resources.summaries import event_items, header, summarize
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from app.args import parse_duration, parse_since
 from app.errors import ToolInputError
 from app.kube.exec import ExecResult, parse_exec_status
-from app.tools.containers import default_container, render_exec
-from app.tools.explain import explain, first_sentence, render
-from app.tools.nodes import node_log_request, summarize_stats
-from app.tools.params import parse_duration, parse_since
-from app.tools.pods import run_manifests
-from app.tools.server_metrics import summarize_metrics
+from app.tools.cluster.explain import explain, first_sentence, render
+from app.tools.infra.server_metrics import summarize_metrics
+from app.tools.nodes.nodes import node_log_request, summarize_stats
+from app.tools.pods.containers import default_container, render_exec
+from app.tools.pods.pods import run_manifests
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from app.config import load_settings
 from app.errors import ConfigError
 from app.policy import TOOLSETS, Policy, select_tools
-from app.tools.registry import all_specs, exposed_specs
+from app.tools.catalog import all_specs, exposed_specs
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 
 from app.output import cap_tail
 from app.quantity import format_bytes, format_cpu, format_memory, parse_quantity
-from app.tools.usage import node_top_table, pod_top_table
+from app.tools.nodes.usage import node_top_table, pod_top_table
 
 
 @pytest.mark.parametrize(

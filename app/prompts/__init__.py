@@ -1,0 +1,3 @@
+"""MCP prompts: named workflows (``catalog``) that hand the model a plan over this server's tools (``plans``,
+``playbooks``, ``troubleshoot``).
+"""

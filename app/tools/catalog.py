@@ -1,0 +1,56 @@
+"""The catalog: every tool of each tool profile, and the ones this deployment exposes.
+
+The top of the tools package: it imports every tool module and nothing below imports it, so tool
+modules never depend on one another through the catalog. Only the server imports it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.config import Settings
+from app.policy import Policy, Selection, select_tools
+from app.spec import ToolSpec
+from app.tools.cluster import cluster, events
+from app.tools.helm import releases
+from app.tools.infra import profile
+from app.tools.nodes import nodes
+from app.tools.pods import containers, pods
+from app.tools.resources import describe, generic
+from app.tools.workloads import workloads
+
+PROFILES = ("default", "infra")
+
+_CATALOGS: dict[str, list[ToolSpec[Any]]] = {
+    # The Go kubernetes-mcp-server's names, in its catalog order.
+    "default": [
+        *cluster.SPECS,
+        *events.SPECS,
+        *nodes.SPECS,
+        *pods.SPECS,
+        *containers.SPECS,
+        *generic.SPECS,
+        describe.SPEC,
+        *workloads.SPECS,
+        *releases.SPECS,
+    ],
+    # The infra.k8s catalog: thin argument adapters over the same handlers.
+    "infra": list(profile.SPECS),
+}
+
+
+def all_specs(profile: str = "default") -> list[ToolSpec[Any]]:
+    """Every tool of a tool profile, in catalog order."""
+    return list(_CATALOGS["infra" if profile == "infra" else "default"])
+
+
+def exposed_specs(policy: Policy, settings: Settings) -> Selection[ToolSpec[Any]]:
+    """The catalog this deployment serves: profile, toolsets, enabled/disabled lists, then policy."""
+    return select_tools(
+        all_specs(settings.tool_profile),
+        policy=policy,
+        toolsets=settings.toolsets,
+        enabled=settings.enabled_tools,
+        disabled=settings.disabled_tools,
+        profile=settings.tool_profile,
+    )

@@ -1,0 +1,1 @@
+"""Cluster-level tools: namespaces, contexts, API resources, explain, version (``cluster``) and events."""

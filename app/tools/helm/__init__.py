@@ -1,0 +1,3 @@
+"""Helm tools (toolset ``helm``): release handlers (``releases``), their arguments (``args``) and rendering
+(``views``).
+"""

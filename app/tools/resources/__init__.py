@@ -1,0 +1,3 @@
+"""Tools for any Kubernetes kind, CRDs included: list, get, apply, patch, delete (``generic``, ``apply``) and
+describe.
+"""

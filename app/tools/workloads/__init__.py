@@ -1,0 +1,1 @@
+"""Workload tools: scale and rollouts (``workloads``) over pure rollout logic (``rollout``)."""
