@@ -1,6 +1,6 @@
 """The infra profile's ``infra.k8s.helm`` tools: listReleases, installChart, upgradeChart, uninstallRelease.
 
-Thin adapters from the names and arguments of seeds/001 to the Helm handlers of the default profile,
+Thin adapters from the infra.k8s catalog's names and arguments to the Helm handlers of the default profile,
 so Helm behaves, fails and is approved exactly as helm_list/helm_install/helm_upgrade/helm_uninstall.
 """
 

@@ -1,11 +1,11 @@
-"""The user's own infra.k8s catalog (``--tool-profile infra``): their tool names over our handlers.
+"""The infra.k8s tool catalog (``--tool-profile infra``): its tool names over our handlers.
 
-Every tool here is a thin argument adapter: it renames or reshapes the arguments of the catalog in
-seeds/001 (getPodLogs's tail=-1, listPods's allNamespaces, ...) and calls the same handler the
+Every tool here is a thin argument adapter: it renames or reshapes the arguments of the infra.k8s
+catalog (getPodLogs's tail=-1, listPods's allNamespaces, ...) and calls the same handler the
 default profile uses, so behaviour, errors, redaction and caps are identical. switchContext changes
 the default context of the calling MCP session only (kept in memory by app.kube.contexts), never a
 file. getMetrics summarizes this server's own counters (app.tools.infra.server_metrics); the Helm tools
-are in app.tools.infra_helm.
+are in app.tools.infra.helm.
 """
 
 from __future__ import annotations
