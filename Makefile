@@ -1,12 +1,21 @@
 # k8s-mcp: every developer and CI entry point. `make test` is exactly what CI runs.
 SHELL := /bin/bash
+# uv, pinned: used from PATH when present, else installed once into .tools/ (only Python 3.11 needed).
+UV_VERSION := 0.13.8
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
 UV ?= uv
 PYTEST_ARGS ?=
 export KUBECONFIG_TEST := $(CURDIR)/.cluster/kubeconfig
 
-.PHONY: run test lint unit integration chart cluster-up cluster-down sync interop-deps clean
+.PHONY: run test lint unit integration chart cluster-up cluster-down sync interop-deps clean uv
 
-sync:
+uv:
+	@command -v $(UV) >/dev/null 2>&1 || { \
+	  echo "installing uv $(UV_VERSION) into .tools/ (no uv on PATH)"; \
+	  python3 -m venv .tools/venv && .tools/venv/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)" && \
+	  mkdir -p .tools/bin && ln -sf ../venv/bin/uv .tools/bin/uv; }
+
+sync: uv
 	$(UV) sync --frozen
 
 # The TypeScript SDK client of the interoperability test, at the versions in package-lock.json.
@@ -42,4 +51,4 @@ cluster-down:
 	./rig/cluster.sh down
 
 clean: cluster-down
-	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache tests/interop/node_modules
+	rm -rf .tools .venv .pytest_cache .mypy_cache .ruff_cache tests/interop/node_modules

@@ -278,7 +278,7 @@ async def test_helm_calls_are_counted_and_logged_with_the_correlation_id(
 
 async def test_the_catalog_has_every_helm_tool_with_the_go_servers_arguments(helm_server: ServerProcess) -> None:
     peers = json.loads(
-        (ROOT.parent / "shared" / "peers" / "kubernetes-mcp-server.all-toolsets.interface.json").read_text()
+        (Path(__file__).parent / "peers" / "kubernetes-mcp-server.all-toolsets.interface.json").read_text()
     )
     async with connect(helm_server.url, "auto") as client:
         ours = {t.name: t for t in (await client.list_tools()).tools}

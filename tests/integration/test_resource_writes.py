@@ -16,7 +16,7 @@ from tests.integration.test_rig import DEPLOYMENT, running_pods
 
 pytestmark = pytest.mark.anyio
 
-PEERS = Path(__file__).parents[3] / "shared" / "peers" / "kubernetes-mcp-server.all-toolsets.interface.json"
+PEERS = Path(__file__).parent / "peers" / "kubernetes-mcp-server.all-toolsets.interface.json"
 
 
 @pytest.fixture(scope="module")
