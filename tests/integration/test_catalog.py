@@ -40,9 +40,7 @@ async def test_every_tool_declares_an_output_schema_and_all_four_hints(server: S
 
 
 async def test_the_go_servers_names_and_arguments_are_kept(server: ServerProcess) -> None:
-    peers = json.loads(
-        (Path(__file__).parent / "peers" / "kubernetes-mcp-server.interface.json").read_text()
-    )
+    peers = json.loads((Path(__file__).parent / "peers" / "kubernetes-mcp-server.interface.json").read_text())
     async with connect(server.url, "auto") as client:
         ours = {t.name: t for t in (await client.list_tools()).tools}
     for peer in peers:

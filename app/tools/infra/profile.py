@@ -34,8 +34,7 @@ from app.tools.cluster import cluster
 from app.tools.infra import helm as infra_helm
 from app.tools.infra.server_metrics import read_registry, summarize_metrics
 from app.tools.pods import containers, pods
-from app.tools.resources import apply
-from app.tools.resources import generic
+from app.tools.resources import apply, generic
 from app.tools.workloads import workloads
 
 
