@@ -1,10 +1,11 @@
 """Register the prompts (``app.prompts.catalog``) and argument completion with the SDK.
 
 A prompt's arguments are validated by its own model (one readable line on failure, JSON-RPC -32602)
-rather than by the SDK's signature check; rendering runs through ``Served.render`` (identity, audit,
-metrics, scrubbing). Completion offers contexts, namespaces, pods, kinds, object names and template
-names, read through ``Kube`` under the caller's identity; it is best effort, so any failure (a denied
-namespace, an unreachable cluster) yields no suggestions rather than an error.
+rather than by the SDK's signature check; rendering runs through ``Served.render`` (audit, metrics,
+scrubbing). Completion offers contexts, namespaces, pods, kinds, object names and template names,
+read through ``Kube`` under the caller's identity; it is best effort, so any failure (a denied
+namespace, an unreachable cluster) yields no suggestions rather than an error. Both run inside the
+request scope (``scoping``), like every message.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.prompts.base import Message, Prompt, PromptArgument, UserMessage
 from mcp.types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 from pydantic import ValidationError
@@ -26,7 +27,7 @@ from app.prompts.plans import PlanEnv
 from app.spec import Deps
 from app.transport.calls import describe_validation_error, redact_arguments
 from app.transport.documents import CLUSTER_OBJECT_TEMPLATE, OBJECT_TEMPLATE, TEMPLATE
-from app.transport.served import Served, call_scope, headers_of
+from app.transport.served import Served
 
 log = logging.getLogger("k8s_mcp.prompts")
 MAX_VALUES = 100
@@ -48,8 +49,8 @@ class SpecPrompt(Prompt):
     """A prompt whose arguments our model validates (the SDK's own check would say less)."""
 
     async def render(self, arguments: dict[str, Any] | None, context: Any) -> list[Message]:
-        render = cast(Callable[[dict[str, Any], Any], Awaitable[str]], self.fn)
-        return [UserMessage(await render(arguments or {}, context))]
+        render = cast(Callable[[dict[str, Any]], Awaitable[str]], self.fn)
+        return [UserMessage(await render(arguments or {}))]
 
 
 def register_prompts(server: MCPServer, deps: Deps, served: Served, env: PlanEnv) -> None:
@@ -58,7 +59,7 @@ def register_prompts(server: MCPServer, deps: Deps, served: Served, env: PlanEnv
 
 
 def _prompt(spec: PromptSpec[Any], deps: Deps, served: Served, env: PlanEnv) -> Prompt:
-    async def render(arguments: dict[str, Any], ctx: Context) -> str:
+    async def render(arguments: dict[str, Any]) -> str:
         async def work() -> str:
             try:
                 args = spec.params.model_validate(arguments)
@@ -66,7 +67,7 @@ def _prompt(spec: PromptSpec[Any], deps: Deps, served: Served, env: PlanEnv) -> 
                 raise errors.ToolInputError(describe_validation_error(e)) from e
             return await spec.build(args, deps, env)
 
-        return await served.render(spec.name, redact_arguments(arguments), work, headers_of(ctx))
+        return await served.render(spec.name, redact_arguments(arguments), work)
 
     arguments = [
         PromptArgument(name=name, description=field.description, required=field.is_required())
@@ -86,12 +87,11 @@ class Completer:
         self, ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument, context: Any
     ) -> Completion:
         known = dict(context.arguments or {}) if isinstance(context, CompletionContext) else {}
-        with call_scope(None):
-            try:
-                values = await self._values(ref, argument.name, known)
-            except (errors.K8sMcpError, KeyError, ValueError) as e:
-                log.info("no completion for %s: %s", argument.name, e)
-                values = []
+        try:
+            values = await self._values(ref, argument.name, known)
+        except (errors.K8sMcpError, KeyError, ValueError) as e:
+            log.info("no completion for %s: %s", argument.name, e)
+            values = []
         prefix = argument.value.lower()
         matched = [v for v in dict.fromkeys(values) if v.lower().startswith(prefix)]
         return Completion(values=matched[:MAX_VALUES], total=len(matched), has_more=len(matched) > MAX_VALUES)

@@ -15,8 +15,8 @@ from pydantic import Field
 
 from app import args as p
 from app import errors, output
-from app.kube.client import dry_run_active
 from app.kube.discovery import Resource
+from app.scope import dry_run_active
 from app.shapes import ActionOutput, ObjectOutput, TableOutput
 from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.nodes.usage import METRICS_API, get_metrics, pod_top_table

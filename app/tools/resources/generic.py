@@ -14,7 +14,7 @@ from pydantic import Field
 from app import args as p
 from app import output
 from app.errors import Invalid, KubeError, NotFound, ToolInputError
-from app.kube.client import dry_run_active
+from app.scope import dry_run_active
 from app.shapes import ChangeOutput, ObjectOutput, TableOutput
 from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.resources import apply

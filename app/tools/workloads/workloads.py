@@ -16,8 +16,8 @@ from pydantic import Field
 from app import args as p
 from app import output
 from app.errors import NotFound, ToolInputError
-from app.kube.client import dry_run_active
 from app.kube.discovery import Resource
+from app.scope import dry_run_active
 from app.shapes import (
     ChangeOutput,
     Revision,
