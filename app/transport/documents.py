@@ -32,7 +32,7 @@ TEMPLATE = "k8s-template://{name}"
 FOR_ASSISTANT = Annotations(audience=["assistant", "user"], priority=0.5)
 
 
-def register_resources(server: MCPServer, deps: Deps, served: Served, index: documents.KindIndex) -> None:
+def register_resources(server: MCPServer, deps: Deps, served: Served) -> None:
     def context_of(name: str) -> str | None:
         return None if name == documents.CURRENT_CONTEXT else name
 
@@ -75,7 +75,7 @@ def register_resources(server: MCPServer, deps: Deps, served: Served, index: doc
         return await served.read(
             "object",
             uri,
-            lambda: documents.read_object(deps, index, context, documents.CLUSTER_SEGMENT, kind, name),
+            lambda: documents.read_object(deps, context, documents.CLUSTER_SEGMENT, kind, name),
         )
 
     @server.resource(
@@ -93,7 +93,7 @@ def register_resources(server: MCPServer, deps: Deps, served: Served, index: doc
         return await served.read(
             "object",
             uri,
-            lambda: documents.read_object(deps, index, context, namespace, kind, name),
+            lambda: documents.read_object(deps, context, namespace, kind, name),
         )
 
     register_templates(server, served)

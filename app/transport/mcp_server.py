@@ -16,7 +16,6 @@ from starlette.types import ASGIApp
 
 from app.approval import Approvals
 from app.config import Settings
-from app.documents.objects import KindIndex
 from app.observability import Metrics
 from app.spec import Deps, ToolSpec
 from app.transport.auth import build_auth
@@ -51,10 +50,10 @@ def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metric
         auth=auth[1] if auth else None,
         request_state_security=request_state_security(settings),
     )
-    served, index = Served(settings, metrics), KindIndex(deps.kube)
+    served = Served(settings, metrics)
     register_prompts(server, deps, served, plan_env(settings, frozenset(s.name for s in specs)))
-    register_resources(server, deps, served, index)
-    register_completions(server, deps, index)
+    register_resources(server, deps, served)
+    register_completions(server, deps)
     return server
 
 

@@ -79,9 +79,8 @@ def _prompt(spec: PromptSpec[Any], deps: Deps, served: Served, env: PlanEnv) -> 
 class Completer:
     """Suggestions for prompt arguments and resource-template variables."""
 
-    def __init__(self, deps: Deps, index: documents.KindIndex) -> None:
+    def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self.index = index
 
     async def complete(
         self, ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument, context: Any
@@ -116,10 +115,10 @@ class Completer:
         objects = uri in (OBJECT_TEMPLATE, CLUSTER_OBJECT_TEMPLATE)
         if objects and name == "kind":
             cluster = uri == CLUSTER_OBJECT_TEMPLATE or known.get("namespace") == documents.CLUSTER_SEGMENT
-            entries = await self.index.entries(ctx)
-            return [e.plural for e in entries if e.namespaced != cluster]
+            served = await self.deps.discovery.kinds.resources(ctx)
+            return [r.plural for r in served if r.namespaced != cluster]
         if objects and name == "name" and known.get("kind"):
-            resource = await documents.resolve_kind(self.deps, self.index, known["kind"], ctx)
+            resource = await self.deps.discovery.lookup(known["kind"], context=ctx)
             ns = known.get("namespace")
             scoped = ns if resource.namespaced and ns and ns != documents.CLUSTER_SEGMENT else None
             if resource.namespaced and scoped is None:
@@ -141,8 +140,8 @@ class Completer:
         return sorted(str((i.get("metadata") or {}).get("name")) for i in listed.get("items") or [])
 
 
-def register_completions(server: MCPServer, deps: Deps, index: documents.KindIndex) -> None:
-    completer = Completer(deps, index)
+def register_completions(server: MCPServer, deps: Deps) -> None:
+    completer = Completer(deps)
 
     async def complete(ref: Any, argument: Any, context: Any) -> Completion:
         return await completer.complete(ref, argument, context)

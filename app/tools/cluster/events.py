@@ -12,7 +12,7 @@ from app.shapes import TableOutput
 from app.spec import Deps, ToolResult, ToolSpec
 from app.views import list_table
 
-EVENTS = Resource("", "v1", "Event", "events", namespaced=True, verbs=frozenset())
+EVENTS = Resource("", "v1", "Event", "events", namespaced=True)
 
 
 class EventsListArgs(p.Args):

@@ -19,7 +19,7 @@ from app.shapes import LogOutput, PodUsage, StatsSummaryOutput, TableOutput
 from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.nodes.usage import METRICS_API, get_metrics, node_top_table
 
-NODES = Resource("", "v1", "Node", "nodes", namespaced=False, verbs=frozenset())
+NODES = Resource("", "v1", "Node", "nodes", namespaced=False)
 
 
 class NodesTopArgs(p.Args):

@@ -22,8 +22,8 @@ from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.nodes.usage import METRICS_API, get_metrics, pod_top_table
 from app.views import ensure_namespace, get_object, list_table
 
-PODS = Resource("", "v1", "Pod", "pods", namespaced=True, verbs=frozenset())
-SERVICES = Resource("", "v1", "Service", "services", namespaced=True, verbs=frozenset())
+PODS = Resource("", "v1", "Pod", "pods", namespaced=True)
+SERVICES = Resource("", "v1", "Service", "services", namespaced=True)
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGER = "k8s-mcp"
 

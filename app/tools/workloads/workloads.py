@@ -36,13 +36,11 @@ STRATEGIC = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 
 WORKLOADS = {
-    kind: Resource("apps", "v1", kind, kind.lower() + "s", namespaced=True, verbs=frozenset())
+    kind: Resource("apps", "v1", kind, kind.lower() + "s", namespaced=True)
     for kind in ("Deployment", "StatefulSet", "DaemonSet")
 }
-REPLICASETS = Resource("apps", "v1", "ReplicaSet", "replicasets", namespaced=True, verbs=frozenset())
-CONTROLLER_REVISIONS = Resource(
-    "apps", "v1", "ControllerRevision", "controllerrevisions", namespaced=True, verbs=frozenset()
-)
+REPLICASETS = Resource("apps", "v1", "ReplicaSet", "replicasets", namespaced=True)
+CONTROLLER_REVISIONS = Resource("apps", "v1", "ControllerRevision", "controllerrevisions", namespaced=True)
 
 
 class ResourcesScaleArgs(p.Args):
