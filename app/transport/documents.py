@@ -33,6 +33,12 @@ FOR_ASSISTANT = Annotations(audience=["assistant", "user"], priority=0.5)
 
 
 def register_resources(server: MCPServer, deps: Deps, served: Served) -> None:
+    register_summaries(server, deps, served)
+    register_objects(server, deps, served)
+    register_templates(server, served)
+
+
+def register_summaries(server: MCPServer, deps: Deps, served: Served) -> None:
     def context_of(name: str) -> str | None:
         return None if name == documents.CURRENT_CONTEXT else name
 
@@ -60,6 +66,8 @@ def register_resources(server: MCPServer, deps: Deps, served: Served) -> None:
         uri = SUMMARY_TEMPLATE.format(context=context)
         return await served.read("summary", uri, lambda: cluster_summary(deps, context_of(context)))
 
+
+def register_objects(server: MCPServer, deps: Deps, served: Served) -> None:
     # Registered before the namespaced form so '_cluster' URIs land here (both accept them anyway).
     @server.resource(
         CLUSTER_OBJECT_TEMPLATE,
@@ -95,8 +103,6 @@ def register_resources(server: MCPServer, deps: Deps, served: Served) -> None:
             uri,
             lambda: documents.read_object(deps, context, namespace, kind, name),
         )
-
-    register_templates(server, served)
 
 
 def register_templates(server: MCPServer, served: Served) -> None:
