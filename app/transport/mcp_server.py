@@ -34,7 +34,10 @@ INSTRUCTIONS = (
 )
 
 
-def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metrics: Metrics) -> MCPServer:
+def build_mcp(
+    settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metrics: Metrics, *, catalog: list[ToolSpec[Any]]
+) -> MCPServer:
+    """The MCP server offering ``specs``; ``catalog`` is every tool the prompts' plans may name."""
     runner = ToolRunner(deps, metrics, settings, Approvals(settings.approval_secret, settings.approval_ttl_seconds))
     auth = build_auth(settings)
     server = ToolServer(
@@ -51,7 +54,7 @@ def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metric
         request_state_security=request_state_security(settings),
     )
     served = Served(settings, metrics)
-    register_prompts(server, deps, served, plan_env(settings, frozenset(s.name for s in specs)))
+    register_prompts(server, deps, served, plan_env(settings, catalog, specs))
     register_resources(server, deps, served)
     register_completions(server, deps)
     return server

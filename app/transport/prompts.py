@@ -11,7 +11,7 @@ request scope (``scoping``), like every message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
 from mcp.server.mcpserver import MCPServer
@@ -24,7 +24,7 @@ from app.config import Settings
 from app.documents import objects as documents
 from app.prompts.catalog import PromptSpec, all_prompts
 from app.prompts.plans import PlanEnv
-from app.spec import Deps
+from app.spec import Deps, ToolSpec
 from app.transport.calls import describe_validation_error, redact_arguments
 from app.transport.documents import CLUSTER_OBJECT_TEMPLATE, OBJECT_TEMPLATE, TEMPLATE
 from app.transport.served import Served
@@ -34,9 +34,11 @@ MAX_VALUES = 100
 METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 
 
-def plan_env(settings: Settings, tool_names: frozenset[str]) -> PlanEnv:
-    return PlanEnv(
-        tools=tool_names,
+def plan_env(settings: Settings, catalog: Sequence[ToolSpec[Any]], offered: Sequence[ToolSpec[Any]]) -> PlanEnv:
+    """What plans need to know: the tools they are written for (``catalog``), those offered, approval."""
+    return PlanEnv.for_catalog(
+        catalog,
+        tools=frozenset(spec.name for spec in offered),
         read_only=settings.read_only,
         destructive=settings.enable_destructive_operations,
         approval=settings.approval,
