@@ -76,14 +76,10 @@ class ClusterVersionArgs(p.Args):
 
 
 async def namespaces_list(args: NamespacesListArgs, deps: Deps) -> ToolResult:
-    return await list_table(
-        deps,
-        NAMESPACES,
-        namespace=None,
-        context=args.context,
-        label_selector=args.labelSelector,
-        field_selector=args.fieldSelector,
+    listing = p.ListArgs.model_construct(
+        labelSelector=args.labelSelector, fieldSelector=args.fieldSelector, context=args.context
     )
+    return await list_table(deps, NAMESPACES, listing, namespace=None)
 
 
 async def configuration_contexts_list(args: ContextsListArgs, deps: Deps) -> ToolResult:
