@@ -185,6 +185,20 @@ class Args(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class ListArgs(Args):
+    """What every list call takes (the Go server's names): selectors, a page size and token, the context.
+
+    ``views.list_table`` reads exactly these. Tools that offer only some of them (events_list has no
+    label selector, namespaces_list no paging) build one from their own arguments.
+    """
+
+    labelSelector: LabelSelector = None
+    fieldSelector: FieldSelector = None
+    limit: Limit = None
+    continue_: Continue = Field(None, alias="continue")
+    context: Context = None
+
+
 DryRun = Annotated[
     bool,
     Field(description="Preview only: the API server validates the change and nothing is persisted"),

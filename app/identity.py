@@ -1,13 +1,12 @@
-"""Who is calling: the identity the transport authenticated, visible to every layer below it.
+"""Who is calling: the identity the transport authenticated from the bearer token.
 
-Set once per tool call by the transport from the verified bearer token; read by the Kubernetes
-client (impersonation), the approval tokens (bound to it) and the audit log. ``None`` means the
+The value for the running call lives in ``app.scope.identity``; it is read by the Kubernetes client
+(impersonation), the approval tokens (bound to it) and the audit log. ``None`` there means the
 server runs without authentication (local use).
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 
@@ -20,11 +19,3 @@ class Identity:
     def key(self) -> str:
         """A stable string for binding things (sessions, approval tokens, rate buckets) to this caller."""
         return f"{self.client_id}|{self.user}"
-
-
-current_identity: ContextVar[Identity | None] = ContextVar("current_identity", default=None)
-
-
-def identity_key() -> str:
-    ident = current_identity.get()
-    return ident.key() if ident else "anonymous"

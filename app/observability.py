@@ -1,29 +1,21 @@
 """JSON logs, the audit trail and Prometheus metrics: how an operator sees what the server does.
 
-A ``correlation_id`` (a context variable) is set per HTTP request by the transport and per tool call;
-every log line, audit line and Kubernetes API call made under it carries it, so one id ties the
-HTTP request, the MCP session, the tool call and the API calls together.
+Every log line carries the ``correlation_id`` and ``session_id`` of the request scope (``app.scope``),
+so one id ties the HTTP request, the MCP session, the tool call and the API calls together.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import uuid
-from contextvars import ContextVar
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
 
-correlation_id: ContextVar[str] = ContextVar("correlation_id", default="-")
-session_id: ContextVar[str] = ContextVar("session_id", default="-")
+from app.scope import correlation_id, session_id
 
 audit_log = logging.getLogger("k8s_mcp.audit")
-
-
-def new_correlation_id() -> str:
-    return uuid.uuid4().hex[:16]
 
 
 class _ContextFilter(logging.Filter):

@@ -23,7 +23,7 @@ from app.kube.helm import Helm
 from app.observability import Metrics
 from app.policy import Policy
 from app.spec import Deps
-from app.tools.catalog import exposed_specs
+from app.tools.catalog import all_specs, exposed_specs
 from app.transport.guard import HostOriginGuard
 from app.transport.mcp_server import build_mcp, open_sessions, streamable_app
 from app.transport.ops import CorrelationMiddleware, OpsEndpoints, Readiness
@@ -63,7 +63,7 @@ def assemble(settings: Settings) -> Assembly:
             "enabled tools hidden by read-only or destructive gating",
             extra={"tools": selection.withheld},
         )
-    server = build_mcp(settings, specs, deps, metrics)
+    server = build_mcp(settings, specs, deps, metrics, catalog=all_specs("default"))
     log.info(
         "server assembled",
         extra={

@@ -7,6 +7,7 @@ handled once and worded the same everywhere.
 from __future__ import annotations
 
 from app import output, redaction
+from app.args import ListArgs
 from app.errors import Forbidden, NotFound
 from app.kube.client import TABLE
 from app.kube.discovery import Resource
@@ -14,34 +15,24 @@ from app.shapes import ObjectOutput, TableOutput
 from app.spec import Deps, ToolResult
 
 
-async def list_table(
-    deps: Deps,
-    resource: Resource,
-    *,
-    namespace: str | None,
-    context: str | None,
-    label_selector: str | None = None,
-    field_selector: str | None = None,
-    limit: int | None = None,
-    continue_token: str | None = None,
-) -> ToolResult:
+async def list_table(deps: Deps, resource: Resource, args: ListArgs, *, namespace: str | None) -> ToolResult:
     """List ``resource`` in ``namespace`` (None = all namespaces) as a capped table."""
     scoped_ns = namespace if resource.namespaced else None
     across = resource.namespaced and scoped_ns is None
     query = {
-        "labelSelector": label_selector,
-        "fieldSelector": field_selector,
-        "limit": limit or deps.settings.list_limit,
-        "continue": continue_token,
+        "labelSelector": args.labelSelector,
+        "fieldSelector": args.fieldSelector,
+        "limit": args.limit or deps.settings.list_limit,
+        "continue": args.continue_,
         "includeObject": "Metadata" if across else "None",
     }
-    payload = await deps.kube.get_json(resource.path(scoped_ns), context=context, query=query, accept=TABLE)
+    payload = await deps.kube.get_json(resource.path(scoped_ns), context=args.context, query=query, accept=TABLE)
     table = output.table_from_api(payload, with_namespace=across)
     if not table.rows and scoped_ns:
-        await ensure_namespace(deps, scoped_ns, context)
+        await ensure_namespace(deps, scoped_ns, args.context)
     where = f" in namespace {scoped_ns}" if scoped_ns else (" in any namespace" if across else "")
-    if label_selector or field_selector:
-        where += " matching " + ", ".join(s for s in (label_selector, field_selector) if s)
+    if args.labelSelector or args.fieldSelector:
+        where += " matching " + ", ".join(s for s in (args.labelSelector, args.fieldSelector) if s)
     noun = resource.plural
     rendered = output.render_table(table, noun=noun, where=where, max_chars=deps.settings.output_max_chars)
     data = TableOutput(

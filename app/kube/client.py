@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -22,18 +21,13 @@ from kubernetes.client.exceptions import ApiException
 
 from app import errors
 from app.config import Settings
-from app.identity import current_identity
 from app.kube import errors as kube_errors
 from app.kube.contexts import ContextInfo, Contexts
 from app.observability import Metrics
 from app.policy import READ_VERBS, Policy
+from app.scope import dry_run_active, identity
 
 log = logging.getLogger("k8s_mcp.kube")
-
-#: Set while a change is previewed (approval ``confirm`` mode): every mutating request is sent with
-#: ``dryRun=All``, so the API server validates and answers but persists nothing. Handlers whose side
-#: effect is not an API write (exec, Helm) check ``dry_run_active()`` and do not act.
-dry_run: ContextVar[bool] = ContextVar("dry_run", default=False)
 
 NO_DRY_RUN_SUBRESOURCES = ("/exec", "/attach", "/portforward", "/proxy", "/eviction")
 
@@ -95,14 +89,16 @@ class Kube:
     ) -> Response:
         method = method.upper()
         self._policy.check_request(method, path, body)
-        if dry_run.get() and method not in READ_VERBS:
+        # While a change is previewed (``app.scope.previewing``) every mutating request is sent with
+        # ``dryRun=All``: the API server validates and answers but persists nothing.
+        if dry_run_active() and method not in READ_VERBS:
             if path.rstrip("/").endswith(NO_DRY_RUN_SUBRESOURCES) or "/proxy/" in path:
                 raise errors.PolicyDenied(f"{method} {path} cannot be previewed; it was not sent")
             query = {**(query or {}), "dryRun": "All"}
         seconds = timeout or self.settings.api_timeout
         params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
         headers = {"Accept": accept}
-        caller = current_identity.get()
+        caller = identity.get()
         if self.settings.impersonate:
             if caller is None:
                 raise errors.PolicyDenied("impersonation is on but the call carries no authenticated identity")
@@ -215,7 +211,3 @@ def _send(
     raw = client.call_api(method, url, header_params=sent, body=payload, _request_timeout=(min(5.0, seconds), seconds))
     data = raw.read() or b""
     return Response(raw.status, data, str(raw.headers.get("Content-Type", "")))
-
-
-def dry_run_active() -> bool:
-    return dry_run.get()

@@ -3,7 +3,7 @@
 Nothing here ever writes a kubeconfig: clients are built with ``persist_config=False`` and the
 per-session or per-call context is chosen by name, never by rewriting ``current-context``. A
 session's own default (``switch_session_default``) lives in memory, keyed by the MCP session id
-that the transport puts in ``observability.session_id``; other sessions never see it. When no
+of the request scope (``app.scope.session_id``); other sessions never see it. When no
 credentials exist the server still starts; every call then fails with one line that says why.
 """
 
@@ -26,7 +26,7 @@ from kubernetes.config.kube_config import load_kube_config
 from app import redaction
 from app.config import Settings
 from app.errors import ToolInputError, Unavailable
-from app.observability import session_id
+from app.scope import session_key
 
 IN_CLUSTER = "in-cluster"
 
@@ -176,14 +176,8 @@ class Contexts:
 
     # -- the per-session default context ---------------------------------------------------------
 
-    @staticmethod
-    def session_key() -> str | None:
-        """The MCP session of the running call; None when there is none (stateless requests)."""
-        key = session_id.get()
-        return None if key in ("", "-") else key
-
     def _session_choice(self) -> str | None:
-        key = self.session_key()
+        key = session_key()
         if key is None:
             return None
         with self._lock:
@@ -191,7 +185,7 @@ class Contexts:
 
     def switch_session_default(self, name: str) -> ContextInfo:
         """Make ``name`` the default context of the calling MCP session only; files stay untouched."""
-        key = self.session_key()
+        key = session_key()
         if key is None:
             raise ToolInputError(
                 "switching context needs an MCP session (Mcp-Session-Id), and this request has none; "

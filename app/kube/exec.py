@@ -27,7 +27,8 @@ from kubernetes.stream.ws_client import get_websocket_url, websocket_proxycare
 
 from app import errors
 from app.kube import errors as kube_errors
-from app.kube.client import Kube, dry_run_active
+from app.kube.client import Kube
+from app.scope import dry_run_active
 
 log = logging.getLogger("k8s_mcp.kube")
 

@@ -34,11 +34,11 @@ import yaml
 
 from app import errors
 from app.config import Settings
-from app.kube.client import dry_run_active
 from app.kube.contexts import IN_CLUSTER, Contexts
 from app.kube.helmref import ChartRef, classify_chart, translate
 from app.observability import Metrics
 from app.policy import Policy
+from app.scope import dry_run_active
 
 log = logging.getLogger("k8s_mcp.helm")
 

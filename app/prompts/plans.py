@@ -10,68 +10,39 @@ plan names but the server does not offer, and how approval of changes works here
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-# Every tool a plan may name (the catalog of this server once all toolsets are present).
-KNOWN_TOOLS = frozenset(
-    {
-        "pods_list",
-        "pods_list_in_namespace",
-        "pods_get",
-        "pods_log",
-        "pods_exec",
-        "pods_delete",
-        "pods_top",
-        "pods_run",
-        "events_list",
-        "namespaces_list",
-        "nodes_top",
-        "nodes_stats_summary",
-        "nodes_log",
-        "resources_list",
-        "resources_get",
-        "resources_describe",
-        "resources_create_or_update",
-        "resources_delete",
-        "resources_scale",
-        "resources_patch",
-        "resources_rollout_restart",
-        "resources_rollout_status",
-        "resources_rollout_history",
-        "resources_rollout_undo",
-        "api_resources_list",
-        "resources_explain",
-        "configuration_contexts_list",
-        "helm_list",
-        "helm_status",
-    }
-)
-CHANGING_TOOLS = frozenset(
-    {
-        "pods_exec",
-        "pods_delete",
-        "pods_run",
-        "resources_create_or_update",
-        "resources_delete",
-        "resources_scale",
-        "resources_patch",
-        "resources_rollout_restart",
-        "resources_rollout_undo",
-    }
-)
+from app.spec import ToolSpec
 
 
 @dataclass(frozen=True)
 class PlanEnv:
-    """How this server runs, as far as a plan needs to know."""
+    """How this server runs, as far as a plan needs to know.
 
-    tools: frozenset[str] = KNOWN_TOOLS
+    ``known`` is every tool a plan may name and ``changing`` those of them that change the cluster:
+    both come from the tool catalog plans are written for (the default profile), handed in by the
+    server, since prompts sit beside the tools and never import them. ``tools`` is what this
+    server offers right now (its profile, toolsets and policy applied).
+    """
+
+    known: frozenset[str]
+    changing: frozenset[str]
+    tools: frozenset[str]
     read_only: bool = False
     destructive: bool = True
     approval: str = "none"
     approval_scope: str = "destructive"
     approval_ttl: int = 300
+
+    @classmethod
+    def for_catalog(cls, catalog: Iterable[ToolSpec[Any]], **how: Any) -> PlanEnv:
+        """Plans over ``catalog``; every tool of it offered unless ``tools`` is given."""
+        specs = list(catalog)
+        names = frozenset(spec.name for spec in specs)
+        changing = frozenset(spec.name for spec in specs if not spec.read_only)
+        return cls(**{"known": names, "changing": changing, "tools": names, **how})
 
 
 def _value(value: Any) -> str:
@@ -112,9 +83,9 @@ class Plan:
         self.steps.append(Step(text, calls, look))
         return self
 
-    def named_tools(self) -> list[str]:
+    def named_tools(self, known: frozenset[str]) -> list[str]:
         text = "\n".join(" ".join((s.text, *s.calls, s.look)) for s in self.steps)
-        return sorted(t for t in KNOWN_TOOLS if f"{t}(" in text)
+        return sorted(t for t in known if f"{t}(" in text)
 
     def render(self, env: PlanEnv) -> str:
         lines = [f"# {self.title}", "", f"Goal: {self.goal}", f"Scope: {self.scope}"]
@@ -129,7 +100,7 @@ class Plan:
                 lines.append(f"   Look for: {step.look}")
         if self.report:
             lines += ["", f"Report: {self.report}"]
-        notes = self.notes + server_notes(self.named_tools(), env)
+        notes = self.notes + server_notes(self.named_tools(env.known), env)
         if notes:
             lines += ["", "Notes:"] + [f"- {n}" for n in notes]
         return "\n".join(lines) + "\n"
@@ -146,7 +117,7 @@ def server_notes(named: list[str], env: PlanEnv) -> list[str]:
     missing = [t for t in named if t not in env.tools]
     if missing:
         why = []
-        hidden_changes = any(t in CHANGING_TOOLS for t in missing)
+        hidden_changes = any(t in env.changing for t in missing)
         if hidden_changes and env.read_only:
             why.append("the server is read-only, so tools that change the cluster are hidden")
         elif hidden_changes and not env.destructive:
@@ -156,7 +127,7 @@ def server_notes(named: list[str], env: PlanEnv) -> list[str]:
             f"Not offered by this server right now{reason}: {', '.join(missing)}. Skip those calls and tell the "
             "user what you would have done, or use the other tools named in the same step."
         )
-    changing = [t for t in named if t in CHANGING_TOOLS and t in env.tools]
+    changing = [t for t in named if t in env.changing and t in env.tools]
     if changing:
         notes.append(approval_note(env))
     return notes

@@ -1,23 +1,21 @@
 """The tool-call pipeline: the one place where every call is validated, approved, run, scrubbed and audited.
 
-For each call: correlation id and identity are set; arguments are validated against the spec's model
-(one clear line on failure); changes in approval scope are approved (``confirm``: dry-run preview
-plus a one-time token, then the real call with the token; ``elicit``: ask the human through the
-client, mid-call on a 2025-era session or as an ``InputRequiredResult`` round on 2026-07-28, and
-refuse when it cannot ask); the handler runs; its text and structured output are scrubbed
-of credentials; our errors become one ``isError`` line ``failed to <action>: <reason>``; and one audit
-line records who did what with which outcome.
+Each call runs inside the request scope the transport entered for its message (``scoping``). Its
+arguments are validated once, against the spec's model (one clear line on failure); changes in
+approval scope are approved (``confirm``: dry-run preview plus a one-time token, then the real call
+with the token; ``elicit``: ask the human through the client, mid-call on a 2025-era session or as an
+``InputRequiredResult`` round on 2026-07-28, and refuse when it cannot ask); the handler runs; its
+text and structured output are scrubbed of credentials; errors become one ``isError`` line
+(``outcomes``); and one audit line records who did what with which outcome.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import time
 from typing import Any
 
-from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context
 from mcp.types import (
@@ -34,12 +32,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app import errors, redaction
 from app.approval import TOKEN_ARGUMENT, Approvals
 from app.config import Settings
-from app.identity import Identity, current_identity, identity_key
-from app.kube.client import dry_run
-from app.observability import Metrics, audit, correlation_id, new_correlation_id, session_id
+from app.observability import Metrics, audit
+from app.scope import identity, identity_key, previewing
 from app.spec import Deps, ToolResult, ToolSpec
-
-log = logging.getLogger("k8s_mcp.tools")
+from app.transport.outcomes import OK, failure
 
 #: The first protocol revision where a server asks its client by returning an ``InputRequiredResult``.
 INPUT_REQUIRED_VERSION = "2026-07-28"
@@ -87,16 +83,6 @@ def redact_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
     return scrubbed
 
 
-def caller_identity() -> Identity | None:
-    token = get_access_token()
-    if token is None:
-        return None
-    claims = token.claims or {}
-    groups = claims.get("groups") or ()
-    user = token.subject or token.client_id
-    return Identity(user=str(user), groups=tuple(str(g) for g in groups), client_id=str(token.client_id))
-
-
 class ToolRunner:
     def __init__(self, deps: Deps, metrics: Metrics, settings: Settings, approvals: Approvals) -> None:
         self.deps = deps
@@ -113,19 +99,9 @@ class ToolRunner:
         return self.needs_approval(spec) and self.settings.approval == "confirm"
 
     async def run(
-        self, spec: ToolSpec[Any], arguments: dict[str, Any], headers: Any, ctx: Context | None = None
+        self, spec: ToolSpec[Any], arguments: dict[str, Any], ctx: Context | None = None
     ) -> CallToolResult | InputRequiredResult:
         """Run one call of ``spec``; never raises for anything a client could cause."""
-        headers = headers or {}
-        # The session id keys per-session state (switchContext's default context). Over HTTP it is the
-        # Mcp-Session-Id the SDK has already validated (unknown ids get 404 before any tool runs); stdio
-        # has exactly one client, hence one fixed key; stateless requests have none ("-").
-        stdio = self.settings.transport == "stdio"
-        tokens = (
-            correlation_id.set(headers.get("x-correlation-id") or new_correlation_id()),
-            session_id.set(headers.get("mcp-session-id") or ("stdio" if stdio else "-")),
-            current_identity.set(caller_identity()),
-        )
         started = time.perf_counter()
         record: dict[str, Any] = {"outcome": "error"}
         self.metrics.inflight.inc()
@@ -136,17 +112,15 @@ class ToolRunner:
             self.metrics.inflight.dec()
             self.metrics.tool_calls.labels(spec.name, record["outcome"]).inc()
             self.metrics.tool_latency.labels(spec.name).observe(elapsed)
-            ident = current_identity.get()
+            caller = identity.get()
             audit(
                 "tool call",
                 tool=spec.name,
                 arguments=redact_arguments(arguments),
-                identity=ident.user if ident else None,
+                identity=caller.user if caller else None,
                 duration_ms=round(elapsed * 1000, 1),
                 **record,
             )
-            for var, token in zip((correlation_id, session_id, current_identity), tokens, strict=True):
-                var.reset(token)  # type: ignore[attr-defined]
 
     async def _run(
         self, spec: ToolSpec[Any], arguments: dict[str, Any], ctx: Context | None, record: dict[str, Any]
@@ -164,19 +138,11 @@ class ToolRunner:
                 if preview is not None:
                     return preview
             result = await spec.handler(args, self.deps)
-        except errors.ToolInputError as e:
-            record["outcome"] = "invalid"
-            return error_result(f"failed to {action}: {e}")
-        except errors.PolicyDenied as e:
-            record["outcome"] = "denied"
-            return error_result(f"failed to {action}: {e}")
-        except errors.K8sMcpError as e:
-            record["outcome"] = "failed"
-            return error_result(self._clean(f"failed to {action}: {e}"))
-        except Exception:
-            log.exception("tool %s crashed", spec.name)
-            return error_result(f"failed to {action}: internal error (correlation id {correlation_id.get()})")
-        record["outcome"] = "ok"
+        except Exception as e:  # noqa: BLE001 - failure() logs an unexpected one with its trace
+            failed = failure(action, e)
+            record["outcome"] = failed.outcome
+            return error_result(self._clean(failed.line))
+        record["outcome"] = OK
         if not spec.read_only:
             record["result"] = self._clean(result.text)[:2000]
         return self._success(result)
@@ -216,9 +182,9 @@ class ToolRunner:
 
     async def _preview(self, spec: ToolSpec[Any], args: BaseModel) -> ToolResult:
         """The handler as a server-side dry run; a call that cannot be dry-run is described instead."""
-        token = dry_run.set(True)
         try:
-            return await spec.handler(args, self.deps)
+            with previewing():
+                return await spec.handler(args, self.deps)
         except errors.PolicyDenied as e:
             if "cannot be previewed" not in str(e):
                 raise
@@ -227,8 +193,6 @@ class ToolRunner:
                 f"this change cannot be previewed and the server requires confirmation ({spec.name} {described}); "
                 "use an approval mode that can ask a human (elicit) or approve it out of band"
             ) from e
-        finally:
-            dry_run.reset(token)
 
     async def _elicit(self, spec: ToolSpec[Any], args: BaseModel, ctx: Context | None) -> InputRequiredResult | None:
         """None once the human approved; the question to return on 2026-07-28; PolicyDenied otherwise."""

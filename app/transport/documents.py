@@ -14,13 +14,13 @@ The logic lives in ``app.documents.objects`` and ``app.documents.summary``; ever
 
 from __future__ import annotations
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import MCPServer
 from mcp.types import Annotations
 
 from app.documents import objects as documents
 from app.documents.summary import cluster_summary
 from app.spec import Deps
-from app.transport.served import Served, headers_of
+from app.transport.served import Served
 
 YAML = "application/yaml"
 OBJECT_TEMPLATE = "k8s://{context}/{namespace}/{kind}/{name}"
@@ -32,7 +32,13 @@ TEMPLATE = "k8s-template://{name}"
 FOR_ASSISTANT = Annotations(audience=["assistant", "user"], priority=0.5)
 
 
-def register_resources(server: MCPServer, deps: Deps, served: Served, index: documents.KindIndex) -> None:
+def register_resources(server: MCPServer, deps: Deps, served: Served) -> None:
+    register_summaries(server, deps, served)
+    register_objects(server, deps, served)
+    register_templates(server, served)
+
+
+def register_summaries(server: MCPServer, deps: Deps, served: Served) -> None:
     def context_of(name: str) -> str | None:
         return None if name == documents.CURRENT_CONTEXT else name
 
@@ -56,10 +62,12 @@ def register_resources(server: MCPServer, deps: Deps, served: Served, index: doc
         description="Like k8s://summary, for the named kubeconfig context ('current' = the default).",
         mime_type=YAML,
     )
-    async def summary_for(context: str, ctx: Context) -> str:
+    async def summary_for(context: str) -> str:
         uri = SUMMARY_TEMPLATE.format(context=context)
-        return await served.read("summary", uri, lambda: cluster_summary(deps, context_of(context)), headers_of(ctx))
+        return await served.read("summary", uri, lambda: cluster_summary(deps, context_of(context)))
 
+
+def register_objects(server: MCPServer, deps: Deps, served: Served) -> None:
     # Registered before the namespaced form so '_cluster' URIs land here (both accept them anyway).
     @server.resource(
         CLUSTER_OBJECT_TEMPLATE,
@@ -70,13 +78,12 @@ def register_resources(server: MCPServer, deps: Deps, served: Served, index: doc
         "'plural.group'.",
         mime_type=YAML,
     )
-    async def cluster_object(context: str, kind: str, name: str, ctx: Context) -> str:
+    async def cluster_object(context: str, kind: str, name: str) -> str:
         uri = CLUSTER_OBJECT_TEMPLATE.format(context=context, kind=kind, name=name)
         return await served.read(
             "object",
             uri,
-            lambda: documents.read_object(deps, index, context, documents.CLUSTER_SEGMENT, kind, name),
-            headers_of(ctx),
+            lambda: documents.read_object(deps, context, documents.CLUSTER_SEGMENT, kind, name),
         )
 
     @server.resource(
@@ -89,16 +96,13 @@ def register_resources(server: MCPServer, deps: Deps, served: Served, index: doc
         "are searched core, apps, batch, ... first. Cluster-scoped objects: k8s://{context}/_cluster/{kind}/{name}.",
         mime_type=YAML,
     )
-    async def namespaced_object(context: str, namespace: str, kind: str, name: str, ctx: Context) -> str:
+    async def namespaced_object(context: str, namespace: str, kind: str, name: str) -> str:
         uri = OBJECT_TEMPLATE.format(context=context, namespace=namespace, kind=kind, name=name)
         return await served.read(
             "object",
             uri,
-            lambda: documents.read_object(deps, index, context, namespace, kind, name),
-            headers_of(ctx),
+            lambda: documents.read_object(deps, context, namespace, kind, name),
         )
-
-    register_templates(server, served)
 
 
 def register_templates(server: MCPServer, served: Served) -> None:

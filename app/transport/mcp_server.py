@@ -1,4 +1,4 @@
-"""Build the MCP server (tools from the registry) and its streamable-HTTP ASGI app.
+"""Build the MCP server (tools, prompts, resources, completion) and its streamable-HTTP ASGI app.
 
 One /mcp endpoint serves both protocol eras: 2025 clients get an Mcp-Session-Id on initialize
 (404 for an unknown one, DELETE ends it), 2026-07-28 clients send self-contained requests.
@@ -16,16 +16,15 @@ from starlette.types import ASGIApp
 
 from app.approval import Approvals
 from app.config import Settings
-from app.documents.objects import KindIndex
 from app.observability import Metrics
 from app.spec import Deps, ToolSpec
 from app.transport.auth import build_auth
 from app.transport.calls import ToolRunner
 from app.transport.documents import register_resources
 from app.transport.prompts import plan_env, register_completions, register_prompts
-from app.transport.schemas import CompactSchemaServer
+from app.transport.scoping import RequestScope
 from app.transport.served import Served
-from app.transport.tools import register, validation_middleware
+from app.transport.tools import ToolServer
 
 INSTRUCTIONS = (
     "Kubernetes tools. Lists come back as compact tables; pass 'continue' to page. Every tool takes an "
@@ -35,27 +34,29 @@ INSTRUCTIONS = (
 )
 
 
-def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metrics: Metrics) -> MCPServer:
-    by_name = {s.name: s for s in specs}
+def build_mcp(
+    settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metrics: Metrics, *, catalog: list[ToolSpec[Any]]
+) -> MCPServer:
+    """The MCP server offering ``specs``; ``catalog`` is every tool the prompts' plans may name."""
     runner = ToolRunner(deps, metrics, settings, Approvals(settings.approval_secret, settings.approval_ttl_seconds))
     auth = build_auth(settings)
-    server = CompactSchemaServer(
+    server = ToolServer(
         "k8s-mcp",
+        specs=specs,
+        runner=runner,
         title="Kubernetes MCP server",
         version=_version(),
         instructions=INSTRUCTIONS,
-        middleware=[validation_middleware(by_name, runner)],
+        middleware=[RequestScope(stdio=settings.transport == "stdio")],
         log_level=settings.log_level,
         token_verifier=auth[0] if auth else None,
         auth=auth[1] if auth else None,
         request_state_security=request_state_security(settings),
     )
-    for spec in specs:
-        register(server, spec, runner)
-    served, index = Served(settings, metrics), KindIndex(deps.kube)
-    register_prompts(server, deps, served, plan_env(settings, frozenset(by_name)))
-    register_resources(server, deps, served, index)
-    register_completions(server, deps, index)
+    served = Served(settings, metrics)
+    register_prompts(server, deps, served, plan_env(settings, catalog, specs))
+    register_resources(server, deps, served)
+    register_completions(server, deps)
     return server
 
 

@@ -22,7 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import errors
 from app.kube.client import Kube
 from app.kube.helm import Helm
-from app.observability import Metrics, correlation_id, new_correlation_id
+from app.observability import Metrics
+from app.scope import correlation_id, new_correlation_id
 
 CORRELATION_HEADER = "x-correlation-id"
 

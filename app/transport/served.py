@@ -1,57 +1,35 @@
-"""The pipeline every resource read, prompt render and completion goes through (the tools have ``ToolRunner``).
+"""The pipeline every resource read and prompt render goes through (the tools have ``ToolRunner``).
 
-Sets the correlation id, session id and caller identity (so impersonation and audit work exactly as
-for tool calls), times and counts the request, writes one audit line, scrubs the text of credentials
-unless the server is configured to reveal them, and turns our errors into the one-line protocol
-error the SDK expects: a missing object or a bad URI is "not found" (-32602), a policy refusal or a
-cluster failure is a resource error (-32603), an unexpected crash is logged and named by its
-correlation id only.
+Each runs inside the request scope the transport entered for its message (``scoping``), so
+impersonation, audit and the session's default context work exactly as for tool calls. Here the
+work is timed and counted, one audit line is written, the text is scrubbed of credentials unless
+the server is configured to reveal them, and errors become the one-line protocol error the SDK
+expects (outcome and line from ``outcomes``):
+
+| outcome | resource read | prompt render |
+|---|---|---|
+| ``invalid`` (a bad URI or argument) | -32602, "not found" | -32602 |
+| ``failed``, when the object or namespace does not exist | -32602, "not found" | -32602 |
+| ``denied`` (server policy) | -32603 | -32602 |
+| ``failed``, any other cluster failure | -32603 | -32603 |
+| ``error`` (a bug, named by its correlation id only) | -32603 | -32603 |
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp import MCPError
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 
 from app import errors, redaction
 from app.config import Settings
-from app.identity import current_identity
-from app.observability import Metrics, audit, correlation_id, new_correlation_id, session_id
-from app.transport.calls import caller_identity
-
-log = logging.getLogger("k8s_mcp.resources")
-
-
-@contextlib.contextmanager
-def call_scope(headers: Mapping[str, str] | None) -> Iterator[None]:
-    """Correlation id, session id and identity for the work done inside, reset afterwards."""
-    headers = headers or {}
-    tokens = (
-        correlation_id.set(headers.get("x-correlation-id") or new_correlation_id()),
-        session_id.set(headers.get("mcp-session-id") or "-"),
-        current_identity.set(caller_identity()),
-    )
-    try:
-        yield
-    finally:
-        for var, token in zip((correlation_id, session_id, current_identity), tokens, strict=True):
-            var.reset(token)  # type: ignore[attr-defined]
-
-
-def headers_of(ctx: Context | None) -> Mapping[str, str] | None:
-    """The request headers of an SDK Context, when it has a request."""
-    try:
-        return ctx.headers if ctx is not None else None
-    except (AttributeError, LookupError, ValueError):  # no request bound to this context
-        return None
+from app.observability import Metrics, audit
+from app.scope import identity
+from app.transport.outcomes import OK, failure
 
 
 class Served:
@@ -62,71 +40,49 @@ class Served:
     def clean(self, text: str) -> str:
         return text if self.settings.reveal_secrets else redaction.scrub_text(text)
 
-    async def read(
-        self, label: str, uri: str, work: Callable[[], Awaitable[str]], headers: Mapping[str, str] | None = None
-    ) -> str:
-        """Run a resource read; our errors become ResourceNotFoundError / ResourceError with one line."""
+    async def read(self, label: str, uri: str, work: Callable[[], Awaitable[str]]) -> str:
+        """Run a resource read; errors become ResourceNotFoundError / ResourceError with one line."""
         outcome = "error"
         started = time.perf_counter()
-        with call_scope(headers):
-            try:
-                text = await work()
-                outcome = "ok"
-                return self.clean(text)
-            except (errors.NotFound, errors.ToolInputError) as e:
-                outcome = "not_found"
-                raise ResourceNotFoundError(self.clean(f"failed to read {uri}: {e}")) from e
-            except errors.PolicyDenied as e:
-                outcome = "denied"
-                raise ResourceError(f"failed to read {uri}: {e}") from e
-            except errors.K8sMcpError as e:
-                outcome = "failed"
-                raise ResourceError(self.clean(f"failed to read {uri}: {e}")) from e
-            except Exception as e:
-                log.exception("resource read %s crashed", uri)
-                message = f"failed to read {uri}: internal error (correlation id {correlation_id.get()})"
-                raise ResourceError(message) from e
-            finally:
-                self._record("resource read", self.metrics.resource_reads, label, outcome, started, resource=uri)
+        try:
+            text = await work()
+            outcome = OK
+            return self.clean(text)
+        except Exception as e:
+            failed = failure(f"read {uri}", e)
+            outcome = failed.outcome
+            if isinstance(e, errors.NotFound | errors.ToolInputError):
+                raise ResourceNotFoundError(self.clean(failed.line)) from e
+            raise ResourceError(self.clean(failed.line)) from e
+        finally:
+            self._record("resource read", self.metrics.resource_reads, label, outcome, started, resource=uri)
 
-    async def render(
-        self,
-        name: str,
-        arguments: dict[str, Any],
-        work: Callable[[], Awaitable[str]],
-        headers: Mapping[str, str] | None,
-    ) -> str:
-        """Run a prompt render; our errors become a JSON-RPC error with one line."""
+    async def render(self, name: str, arguments: dict[str, Any], work: Callable[[], Awaitable[str]]) -> str:
+        """Run a prompt render; errors become a JSON-RPC error with one line."""
         outcome = "error"
         started = time.perf_counter()
-        with call_scope(headers):
-            try:
-                text = await work()
-                outcome = "ok"
-                return self.clean(text)
-            except (errors.ToolInputError, errors.NotFound, errors.PolicyDenied) as e:
-                outcome = "invalid" if isinstance(e, errors.ToolInputError) else "denied"
-                raise MCPError(INVALID_PARAMS, self.clean(f"failed to get prompt {name}: {e}")) from e
-            except errors.K8sMcpError as e:
-                outcome = "failed"
-                raise MCPError(INTERNAL_ERROR, self.clean(f"failed to get prompt {name}: {e}")) from e
-            except MCPError:
-                raise
-            except Exception as e:
-                log.exception("prompt %s crashed", name)
-                message = f"failed to get prompt {name}: internal error (correlation id {correlation_id.get()})"
-                raise MCPError(INTERNAL_ERROR, message) from e
-            finally:
-                self._record("prompt get", self.metrics.prompt_gets, name, outcome, started, arguments=arguments)
+        try:
+            text = await work()
+            outcome = OK
+            return self.clean(text)
+        except MCPError:
+            raise
+        except Exception as e:
+            failed = failure(f"get prompt {name}", e)
+            outcome = failed.outcome
+            caller_can_fix = isinstance(e, errors.ToolInputError | errors.NotFound | errors.PolicyDenied)
+            raise MCPError(INVALID_PARAMS if caller_can_fix else INTERNAL_ERROR, self.clean(failed.line)) from e
+        finally:
+            self._record("prompt get", self.metrics.prompt_gets, name, outcome, started, arguments=arguments)
 
     def _record(self, event: str, counter: Any, label: str, outcome: str, started: float, **fields: Any) -> None:
         elapsed = time.perf_counter() - started
         counter.labels(label, outcome).inc()
-        ident = current_identity.get()
+        caller = identity.get()
         audit(
             event,
             outcome=outcome,
-            identity=ident.user if ident else None,
+            identity=caller.user if caller else None,
             duration_ms=round(elapsed * 1000, 1),
             **fields,
         )

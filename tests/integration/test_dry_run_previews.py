@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from app.kube.client import Kube, dry_run
+from app.kube.client import Kube
 from app.kube.discovery import Discovery
 from app.kube.helm import Helm
 from app.observability import Metrics
 from app.policy import Policy
+from app.scope import previewing
 from app.spec import Deps
 from app.tools.infra import profile as infra
 from app.tools.pods import containers, pods
@@ -41,8 +42,7 @@ async def test_previews_of_exec_delete_run_scale_and_apply_change_nothing(
     pod = running_pods(kubectl, namespace, "app=web")[0]
     marker = tmp_path / "ran"
     deps = deps_for(kubeconfig)
-    token = dry_run.set(True)
-    try:
+    with previewing():
         ran = await containers.pods_exec(
             containers.PodsExecArgs(name=pod, namespace=namespace, command=["touch", str(marker)]), deps
         )
@@ -57,8 +57,6 @@ async def test_previews_of_exec_delete_run_scale_and_apply_change_nothing(
             ),
             deps,
         )
-    finally:
-        dry_run.reset(token)
     assert ran.text.startswith("[dry run] would run `touch") and not marker.exists()
     assert deleted.text == f"[dry run] Would delete pod {namespace}/{pod} (nothing was changed)"
     assert created.text.startswith(f"[dry run] Would create pod {namespace}/preview")

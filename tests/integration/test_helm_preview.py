@@ -1,4 +1,4 @@
-"""Previewing Helm changes (the approval "confirm" mode sets ``app.kube.client.dry_run``) changes nothing.
+"""Previewing Helm changes (the approval "confirm" mode runs them inside ``app.scope.previewing``) changes nothing.
 
 The preview flag is a context variable set by the approval path inside the server, not something a
 client can send, so these tests call the handlers in-process, wired exactly as the server wires them,
@@ -13,8 +13,8 @@ import pytest
 
 from app import errors
 from app.config import load_settings
-from app.kube.client import dry_run
 from app.kube.discovery import Discovery
+from app.scope import previewing
 from app.server import assemble
 from app.spec import Deps
 from app.tools.helm import releases as tools
@@ -42,12 +42,9 @@ async def revisions(deps: Deps, namespace: str, name: str) -> list[tuple[int, st
 async def test_previewed_install_upgrade_rollback_and_uninstall_change_nothing(
     deps: Deps, kubectl: Kubectl, namespace: str
 ) -> None:
-    token = dry_run.set(True)
-    try:
+    with previewing():
         preview = await tools.helm_install(tools.HelmInstallArgs(chart=CHART, name="web", namespace=namespace), deps)
         assert preview.data.dry_run and "would install release" in preview.text  # type: ignore[attr-defined]
-    finally:
-        dry_run.reset(token)
     assert kubectl("get", "configmap", "web-config", "-n", namespace, "--ignore-not-found").strip() == ""
 
     await tools.helm_install(tools.HelmInstallArgs(chart=CHART, name="web", namespace=namespace), deps)
@@ -56,8 +53,7 @@ async def test_previewed_install_upgrade_rollback_and_uninstall_change_nothing(
     )
     assert await revisions(deps, namespace, "web") == [(1, "superseded"), (2, "deployed")]
 
-    token = dry_run.set(True)
-    try:
+    with previewing():
         upgrade = await tools.helm_upgrade(
             tools.HelmUpgradeArgs(name="web", chart=CHART, namespace=namespace, values={"message": "three"}), deps
         )
@@ -72,8 +68,6 @@ async def test_previewed_install_upgrade_rollback_and_uninstall_change_nothing(
         assert set(uninstall.data.resources) == {"Deployment/web", "ConfigMap/web-config"}  # type: ignore[attr-defined]
         with pytest.raises(errors.PolicyDenied, match="cannot be previewed; it was not run"):
             await deps.helm.rollback(None, name="web", namespace=namespace, revision=1, wait=False, timeout=30)
-    finally:
-        dry_run.reset(token)
 
     assert await revisions(deps, namespace, "web") == [(1, "superseded"), (2, "deployed")]
     assert configmap_message(kubectl, namespace, "web-config") == "two"

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from app import errors
-from app.documents.objects import _entries_from_group, find_template, split_kind, template_index, templates
+from app.documents.objects import find_template, template_index, templates
 from app.documents.summary import (
     _pod_rows,
     summarize_jobs,
@@ -15,6 +15,7 @@ from app.documents.summary import (
     summarize_pods,
     summarize_workloads,
 )
+from app.kube.discovery import parse_aggregated, parse_resource_list, ranked, split_kind
 
 
 @pytest.mark.parametrize(
@@ -32,26 +33,68 @@ def test_a_kind_segment_splits_like_kubectl(segment: str, expected: tuple[str, s
     assert split_kind(segment) == expected
 
 
-def test_aggregated_discovery_entries_answer_to_kind_plural_singular_and_short_names() -> None:
-    entries = _entries_from_group(
-        "apps",
-        "v1",
-        [
+def test_aggregated_discovery_kinds_answer_to_kind_plural_singular_and_short_names() -> None:
+    doc = {
+        "items": [
             {
-                "resource": "deployments",
-                "responseKind": {"kind": "Deployment"},
-                "scope": "Namespaced",
-                "singularResource": "deployment",
-                "shortNames": ["deploy"],
+                "metadata": {"name": "apps"},
+                "versions": [
+                    {
+                        "version": "v1",
+                        "resources": [
+                            {
+                                "resource": "deployments",
+                                "responseKind": {"kind": "Deployment"},
+                                "scope": "Namespaced",
+                                "singularResource": "deployment",
+                                "shortNames": ["deploy"],
+                                "verbs": ["get", "list", "patch"],
+                                "subresources": [{"subresource": "scale"}, {"subresource": "status"}],
+                            }
+                        ],
+                    },
+                    {"version": "v1beta1", "resources": [{"resource": "old", "responseKind": {"kind": "Old"}}]},
+                ],
+            }
+        ]
+    }
+    [deployment] = parse_aggregated(doc)
+    assert deployment.api_version == "apps/v1" and deployment.namespaced and deployment.plural == "deployments"
+    assert deployment.verbs == ("get", "list", "patch") and deployment.subresources == {"scale", "status"}
+    assert all(deployment.answers_to(n) for n in ("deployment", "Deployments", "deploy", "DEPLOYMENT"))
+    assert not deployment.answers_to("deploys")
+
+
+def test_a_legacy_resource_list_gives_the_same_kinds_with_their_subresources() -> None:
+    doc = {
+        "resources": [
+            {
+                "name": "pods",
+                "singularName": "pod",
+                "namespaced": True,
+                "kind": "Pod",
+                "verbs": ["get"],
+                "shortNames": ["po"],
             },
-            {"resource": "deployments/scale", "responseKind": {"kind": "Scale"}, "scope": "Namespaced"},
-        ],
-        True,
+            {"name": "pods/log", "namespaced": True, "kind": "Pod", "verbs": ["get"]},
+            {"name": "pods/exec", "namespaced": True, "kind": "PodExecOptions", "verbs": ["create"]},
+            {"name": "nodes", "singularName": "", "namespaced": False, "kind": "Node", "verbs": ["get", "list"]},
+        ]
+    }
+    pods, nodes = parse_resource_list("", "v1", doc)
+    assert pods.path("ns", "p", "log") == "/api/v1/namespaces/ns/pods/p/log" and pods.subresources == {"log", "exec"}
+    assert pods.answers_to("po") and pods.answers_to("Pod") and not pods.answers_to("log")
+    assert nodes.answers_to("node") and not nodes.namespaced and nodes.path(None, "n") == "/api/v1/nodes/n"
+
+
+def test_unqualified_kinds_are_searched_in_the_built_in_groups_first() -> None:
+    core, apps, crd, events = (
+        parse_resource_list("", "v1", {"resources": [{"name": "events", "kind": "Event", "namespaced": True}]})[0],
+        parse_resource_list("apps", "v1", {"resources": [{"name": "deployments", "kind": "Deployment"}]})[0],
+        parse_resource_list("example.com", "v1", {"resources": [{"name": "widgets", "kind": "Widget"}]})[0],
+        parse_resource_list("events.k8s.io", "v1", {"resources": [{"name": "events", "kind": "Event"}]})[0],
     )
-    assert len(entries) == 1
-    entry = entries[0]
-    assert entry.api_version == "apps/v1" and entry.namespaced
-    assert all(entry.answers_to(n) for n in ("deployment", "deployments", "deploy"))
+    assert ranked([crd, events, apps, core]) == [core, apps, crd, events]
 
 
 def test_every_template_is_a_valid_manifest_with_a_description() -> None:

@@ -9,8 +9,8 @@ import yaml
 
 from app.config import Settings
 from app.kube.contexts import Contexts
-from app.observability import session_id
 from app.redaction import redact_kubeconfig
+from app.scope import session_id
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzb21lb25lIn0.c2lnbmF0dXJl"
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n"

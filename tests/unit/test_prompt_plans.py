@@ -10,11 +10,12 @@ from pydantic import ValidationError
 
 from app.diagnosis import diagnose_pod, quote
 from app.prompts.catalog import SPECS, PodArgs, RestartArgs, ScopeArgs
-from app.prompts.plans import KNOWN_TOOLS, PlanEnv, call, workload_of
+from app.prompts.plans import PlanEnv, call, workload_of
 from app.prompts.playbooks import cluster_health_plan, cost_plan, performance_plan, resource_usage_plan, security_plan
 from app.prompts.troubleshoot import restart_failed_pods_plan, troubleshoot_pod_plan
+from app.tools.catalog import all_specs
 
-ALL = PlanEnv()
+ALL = PlanEnv.for_catalog(all_specs("default"))
 OWNED = [{"kind": "ReplicaSet", "name": "web-5d9c8", "controller": True}]
 
 
@@ -159,7 +160,7 @@ def test_without_the_pod_the_plan_branches_on_all_four_failures() -> None:
 
 
 def test_the_restart_plan_lists_failed_pods_checks_causes_and_deletes_with_approval() -> None:
-    env = PlanEnv(approval="confirm", approval_ttl=120)
+    env = PlanEnv.for_catalog(all_specs(), approval="confirm", approval_ttl=120)
     plan = restart_failed_pods_plan("production", None, [diagnose_pod(CRASHING)], None, env)
     steps = steps_of(plan)
     assert 'pods_list_in_namespace(namespace="production", fieldSelector="status.phase=Failed")' in steps
@@ -176,7 +177,9 @@ def test_the_restart_plan_across_the_cluster_uses_pods_list() -> None:
 
 
 def test_tools_the_server_hides_are_named_with_the_reason() -> None:
-    env = PlanEnv(tools=KNOWN_TOOLS - {"pods_delete", "pods_exec"}, destructive=False, approval="confirm")
+    env = PlanEnv.for_catalog(
+        all_specs(), tools=ALL.known - {"pods_delete", "pods_exec"}, destructive=False, approval="confirm"
+    )
     plan = restart_failed_pods_plan("prod", None, [], None, env)
     assert "Not offered by this server right now (destructive operations are disabled" in plan
     assert "pods_delete" in plan.split("Notes:")[1]
@@ -184,8 +187,8 @@ def test_tools_the_server_hides_are_named_with_the_reason() -> None:
 
 
 def test_approval_notes_follow_the_approval_mode() -> None:
-    elicit = restart_failed_pods_plan("prod", None, None, None, PlanEnv(approval="elicit"))
-    none = restart_failed_pods_plan("prod", None, None, None, PlanEnv(approval="none"))
+    elicit = restart_failed_pods_plan("prod", None, None, None, PlanEnv.for_catalog(all_specs(), approval="elicit"))
+    none = restart_failed_pods_plan("prod", None, None, None, PlanEnv.for_catalog(all_specs(), approval="none"))
     assert "asks the human through your client" in elicit
     assert "without asking anyone" in none
 
@@ -223,7 +226,7 @@ def test_every_plan_names_only_known_tools() -> None:
     plans.append(troubleshoot_pod_plan("a", "b", None, None, None, ALL))
     for plan in plans:
         for name in re.findall(r"\b([a-z]+(?:_[a-z]+)+)\(", plan):
-            assert name in KNOWN_TOOLS, name
+            assert name in ALL.known, name
 
 
 def test_calls_render_arguments_the_way_a_model_passes_them() -> None:

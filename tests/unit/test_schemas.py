@@ -5,32 +5,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import anyio
 import pytest
 from jsonschema import Draft202012Validator
-from mcp.server.mcpserver import MCPServer
 
 from app.approval import Approvals
 from app.config import Settings
 from app.observability import Metrics
 from app.tools.catalog import all_specs
 from app.transport.calls import ToolRunner
-from app.transport.schemas import compact_schema
-from app.transport.tools import register
+from app.transport.schemas import compact_schema, input_schema
 
 PROBES: list[Any] = [None, "", "x", "2026-01-01", 0, 1, -1, 1.5, True, False, [], ["a"], [1], {}, {"a": 1}]
 
 
 def _published(profile: str) -> list[tuple[str, dict[str, Any]]]:
-    """Every input and output schema the SDK would publish for a profile (all tools exposed)."""
+    """Every input and output schema a profile publishes, before compaction (all tools exposed)."""
     settings = Settings(approval="confirm", enable_destructive_operations=True)
-    server = MCPServer("probe")
     runner = ToolRunner(None, Metrics(), settings, Approvals(None, 60))  # type: ignore[arg-type]
-    for spec in all_specs(profile):
-        register(server, spec, runner)
-    tools = anyio.run(server.list_tools)
-    schemas = [(f"{t.name} input", t.input_schema) for t in tools]
-    return schemas + [(f"{t.name} output", t.output_schema) for t in tools if t.output_schema]
+    specs = all_specs(profile)
+    schemas = [(f"{s.name} input", input_schema(s, with_token=runner.takes_token(s))) for s in specs]
+    return schemas + [(f"{s.name} output", s.output.model_json_schema()) for s in specs]
 
 
 def _subschemas(root: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -94,3 +95,33 @@ def test_cap_tail_keeps_the_newest_lines_and_says_how_much_was_left_out() -> Non
     shown = len(lines) - 1
     assert lines[0] == f"line {101 - shown}" and f"{100 - shown} earlier lines" in lines[-1]
     assert cap_tail("short\n", 60, hint="x") == ("short\n", False)
+
+
+def test_the_kubelet_summary_becomes_node_totals_and_the_busiest_pods_first() -> None:
+    from app.tools.nodes.nodes import summarize_stats
+
+    def pod(name: str, nanocores: int | None, memory: int) -> dict[str, Any]:
+        return {
+            "podRef": {"namespace": "ns", "name": name},
+            "cpu": {"usageNanoCores": nanocores} if nanocores is not None else {},
+            "memory": {"workingSetBytes": memory},
+        }
+
+    summary = {
+        "node": {
+            "nodeName": "n1",
+            "cpu": {"usageNanoCores": 1_500_000_000},
+            "memory": {"workingSetBytes": 2 * 1024**3, "availableBytes": 6 * 1024**3},
+            "fs": {"usedBytes": 10 * 1024**3, "capacityBytes": 100 * 1024**3},
+            "network": {"interfaces": [{"rxBytes": 1024, "txBytes": 2048}, {"rxBytes": 1024, "txBytes": 0}]},
+        },
+        "pods": [pod("idle", None, 1024**2), pod("busy", 900_000_000, 512 * 1024**2), pod("mid", 5_000_000, 1024**2)],
+    }
+    text, data = summarize_stats(summary, max_pods=2)
+    lines = text.splitlines()
+    assert data.cpu_millicores == 1500 and data.network_rx_bytes == 2048 and data.network_tx_bytes == 2048
+    assert [p.name for p in data.pods] == ["busy", "mid", "idle"] and data.pods[2].cpu_millicores is None
+    assert lines[0].startswith("Node n1: CPU 1500m, memory working set 2") and lines[0].endswith(", 3 pods")
+    assert lines[1].split() == ["NAMESPACE", "POD", "CPU(m)", "MEMORY", "EPHEMERAL"]
+    assert lines[2].split()[:3] == ["ns", "busy", "900"] and lines[3].split()[:3] == ["ns", "mid", "5"]
+    assert lines[-1] == "[1 more pods with less CPU not shown; all are in structuredContent]"

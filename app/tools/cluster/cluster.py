@@ -16,7 +16,7 @@ from pydantic import Field
 from app import args as p
 from app import output
 from app.errors import Forbidden
-from app.kube.discovery import ApiResource, Resource, api_resources
+from app.kube.discovery import Resource, served_resources
 from app.shapes import (
     ConfigurationOutput,
     ContextItem,
@@ -30,7 +30,7 @@ from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.cluster import explain as explain_mod
 from app.views import list_table
 
-NAMESPACES = Resource("", "v1", "Namespace", "namespaces", namespaced=False, verbs=frozenset())
+NAMESPACES = Resource("", "v1", "Namespace", "namespaces", namespaced=False)
 
 
 class NamespacesListArgs(p.Args):
@@ -76,14 +76,10 @@ class ClusterVersionArgs(p.Args):
 
 
 async def namespaces_list(args: NamespacesListArgs, deps: Deps) -> ToolResult:
-    return await list_table(
-        deps,
-        NAMESPACES,
-        namespace=None,
-        context=args.context,
-        label_selector=args.labelSelector,
-        field_selector=args.fieldSelector,
+    listing = p.ListArgs.model_construct(
+        labelSelector=args.labelSelector, fieldSelector=args.fieldSelector, context=args.context
     )
+    return await list_table(deps, NAMESPACES, listing, namespace=None)
 
 
 async def configuration_contexts_list(args: ContextsListArgs, deps: Deps) -> ToolResult:
@@ -117,22 +113,22 @@ async def configuration_view(args: ConfigurationViewArgs, deps: Deps) -> ToolRes
     return ToolResult(text, data)
 
 
-def api_resources_table(resources: list[ApiResource], *, group: str | None, namespaced: bool | None) -> output.Table:
+def api_resources_table(resources: list[Resource], *, group: str | None, namespaced: bool | None) -> output.Table:
     """kubectl api-resources -o wide: NAME SHORTNAMES APIVERSION NAMESPACED KIND VERBS."""
     if group is not None:
         wanted = "" if group in ("", "core") else group
         resources = [r for r in resources if r.group == wanted]
     if namespaced is not None:
         resources = [r for r in resources if r.namespaced == namespaced]
-    ordered = sorted(resources, key=lambda r: (r.group != "", r.group, r.name))
+    ordered = sorted(resources, key=lambda r: (r.group != "", r.group, r.plural))
     rows: list[list[output.Cell]] = [
-        [r.name, ",".join(r.short_names), r.api_version, r.namespaced, r.kind, ",".join(r.verbs)] for r in ordered
+        [r.plural, ",".join(r.short_names), r.api_version, r.namespaced, r.kind, ",".join(r.verbs)] for r in ordered
     ]
     return output.Table(["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND", "VERBS"], rows)
 
 
 async def api_resources_list(args: ApiResourcesListArgs, deps: Deps) -> ToolResult:
-    resources = await api_resources(deps.kube, context=args.context)
+    resources = await served_resources(deps.kube, context=args.context)
     table = api_resources_table(resources, group=args.apiGroup, namespaced=args.namespaced)
     where = ""
     if args.apiGroup is not None:

@@ -12,7 +12,7 @@ from app.shapes import TableOutput
 from app.spec import Deps, ToolResult, ToolSpec
 from app.views import list_table
 
-EVENTS = Resource("", "v1", "Event", "events", namespaced=True, verbs=frozenset())
+EVENTS = Resource("", "v1", "Event", "events", namespaced=True)
 
 
 class EventsListArgs(p.Args):
@@ -24,15 +24,10 @@ class EventsListArgs(p.Args):
 
 
 async def events_list(args: EventsListArgs, deps: Deps) -> ToolResult:
-    return await list_table(
-        deps,
-        EVENTS,
-        namespace=args.namespace,
-        context=args.context,
-        field_selector=args.fieldSelector,
-        limit=args.limit,
-        continue_token=args.continue_,
+    listing = p.ListArgs.model_construct(
+        fieldSelector=args.fieldSelector, limit=args.limit, continue_=args.continue_, context=args.context
     )
+    return await list_table(deps, EVENTS, listing, namespace=args.namespace)
 
 
 SPECS: list[ToolSpec[Any]] = [

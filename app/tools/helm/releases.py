@@ -13,9 +13,9 @@ from typing import Any
 
 from app import output, redaction
 from app.errors import ToolInputError
-from app.kube.client import dry_run_active
 from app.kube.helm import ChartRequest, Helm, local_chart_version, resolve_chart
 from app.kube.helmref import satisfies
+from app.scope import dry_run_active
 from app.shapes import (
     HelmHistoryOutput,
     HelmListOutput,

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from app import args as p
 from app import errors
-from app.kube.client import dry_run_active
+from app.scope import dry_run_active
 from app.shapes import (
     ActionOutput,
     ApplyOutput,

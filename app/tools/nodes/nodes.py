@@ -19,7 +19,7 @@ from app.shapes import LogOutput, PodUsage, StatsSummaryOutput, TableOutput
 from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.nodes.usage import METRICS_API, get_metrics, node_top_table
 
-NODES = Resource("", "v1", "Node", "nodes", namespaced=False, verbs=frozenset())
+NODES = Resource("", "v1", "Node", "nodes", namespaced=False)
 
 
 class NodesTopArgs(p.Args):
@@ -127,6 +127,12 @@ def _num(value: Any) -> int | None:
 
 def summarize_stats(summary: dict[str, Any], *, max_pods: int = 50) -> tuple[str, StatsSummaryOutput]:
     """The kubelet Summary API in a few lines: node totals, then the busiest pods by CPU."""
+    data = stats_output(summary)
+    return render_stats(data, max_pods=max_pods), data
+
+
+def stats_output(summary: dict[str, Any]) -> StatsSummaryOutput:
+    """The Summary API document as our output model, pods busiest first."""
     node = summary.get("node") or {}
     cpu = (node.get("cpu") or {}).get("usageNanoCores")
     memory = node.get("memory") or {}
@@ -137,21 +143,11 @@ def summarize_stats(summary: dict[str, Any], *, max_pods: int = 50) -> tuple[str
     if rx is None and network.get("interfaces"):
         rx = sum(i.get("rxBytes") or 0 for i in network["interfaces"])
         tx = sum(i.get("txBytes") or 0 for i in network["interfaces"])
-    pods: list[PodUsage] = []
-    for pod in summary.get("pods") or []:
-        ref = pod.get("podRef") or {}
-        pod_cpu = (pod.get("cpu") or {}).get("usageNanoCores")
-        pods.append(
-            PodUsage(
-                namespace=str(ref.get("namespace", "")),
-                name=str(ref.get("name", "")),
-                cpu_millicores=round(pod_cpu / 1e6, 1) if isinstance(pod_cpu, int | float) else None,
-                memory_working_set_bytes=_num((pod.get("memory") or {}).get("workingSetBytes")),
-                ephemeral_storage_used_bytes=_num((pod.get("ephemeral-storage") or {}).get("usedBytes")),
-            )
-        )
-    pods.sort(key=lambda u: (-(u.cpu_millicores or 0), u.namespace, u.name))
-    data = StatsSummaryOutput(
+    pods = sorted(
+        (_pod_usage(pod) for pod in summary.get("pods") or []),
+        key=lambda u: (-(u.cpu_millicores or 0), u.namespace, u.name),
+    )
+    return StatsSummaryOutput(
         node=str(node.get("nodeName", "")),
         cpu_millicores=round(cpu / 1e6, 1) if isinstance(cpu, int | float) else None,
         memory_working_set_bytes=_num(memory.get("workingSetBytes")),
@@ -163,36 +159,52 @@ def summarize_stats(summary: dict[str, Any], *, max_pods: int = 50) -> tuple[str
         pods=pods,
     )
 
-    def size(value: int | None) -> str:
-        return quantity.format_bytes(value) if value is not None else "?"
 
-    def milli(value: float | None) -> str:
-        return f"{value:g}" if value is not None else "?"
+def _pod_usage(pod: dict[str, Any]) -> PodUsage:
+    ref = pod.get("podRef") or {}
+    pod_cpu = (pod.get("cpu") or {}).get("usageNanoCores")
+    return PodUsage(
+        namespace=str(ref.get("namespace", "")),
+        name=str(ref.get("name", "")),
+        cpu_millicores=round(pod_cpu / 1e6, 1) if isinstance(pod_cpu, int | float) else None,
+        memory_working_set_bytes=_num((pod.get("memory") or {}).get("workingSetBytes")),
+        ephemeral_storage_used_bytes=_num((pod.get("ephemeral-storage") or {}).get("usedBytes")),
+    )
 
+
+def _size(value: int | None) -> str:
+    return quantity.format_bytes(value) if value is not None else "?"
+
+
+def _milli(value: float | None) -> str:
+    return f"{value:g}" if value is not None else "?"
+
+
+def render_stats(data: StatsSummaryOutput, *, max_pods: int) -> str:
+    """One line of node totals, then a table of the ``max_pods`` busiest pods."""
+    pods = data.pods
     lines = [
-        f"Node {data.node}: CPU {milli(data.cpu_millicores)}m, "
-        f"memory working set {size(data.memory_working_set_bytes)} (available {size(data.memory_available_bytes)}), "
-        f"filesystem {size(data.fs_used_bytes)} used of {size(data.fs_capacity_bytes)}, "
-        f"network rx {size(data.network_rx_bytes)} tx {size(data.network_tx_bytes)}, {len(pods)} pods"
+        f"Node {data.node}: CPU {_milli(data.cpu_millicores)}m, "
+        f"memory working set {_size(data.memory_working_set_bytes)} (available {_size(data.memory_available_bytes)}), "
+        f"filesystem {_size(data.fs_used_bytes)} used of {_size(data.fs_capacity_bytes)}, "
+        f"network rx {_size(data.network_rx_bytes)} tx {_size(data.network_tx_bytes)}, {len(pods)} pods"
     ]
     if pods:
-        table = output.Table(
-            ["NAMESPACE", "POD", "CPU(m)", "MEMORY", "EPHEMERAL"],
+        rows: list[list[output.Cell]] = [
             [
-                [
-                    u.namespace,
-                    u.name,
-                    milli(u.cpu_millicores),
-                    size(u.memory_working_set_bytes),
-                    size(u.ephemeral_storage_used_bytes),
-                ]
-                for u in pods[:max_pods]
-            ],
-        )
+                u.namespace,
+                u.name,
+                _milli(u.cpu_millicores),
+                _size(u.memory_working_set_bytes),
+                _size(u.ephemeral_storage_used_bytes),
+            ]
+            for u in pods[:max_pods]
+        ]
+        table = output.Table(["NAMESPACE", "POD", "CPU(m)", "MEMORY", "EPHEMERAL"], rows)
         lines.append(output.render_table(table, noun="pods", where="", max_chars=100_000).text)
         if len(pods) > max_pods:
             lines.append(f"[{len(pods) - max_pods} more pods with less CPU not shown; all are in structuredContent]")
-    return "\n".join(lines), data
+    return "\n".join(lines)
 
 
 async def nodes_stats_summary(args: NodesStatsArgs, deps: Deps) -> ToolResult:

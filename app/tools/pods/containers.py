@@ -14,8 +14,8 @@ from pydantic import Field
 
 from app import args as p
 from app import errors, output
-from app.kube.client import dry_run_active
 from app.kube.exec import ExecResult, exec_in_pod
+from app.scope import dry_run_active
 from app.shapes import ExecOutput, LogOutput
 from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.pods.pods import PODS

@@ -15,25 +15,21 @@ from pydantic import Field
 
 from app import args as p
 from app import errors, output
-from app.kube.client import dry_run_active
 from app.kube.discovery import Resource
+from app.scope import dry_run_active
 from app.shapes import ActionOutput, ObjectOutput, TableOutput
 from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.nodes.usage import METRICS_API, get_metrics, pod_top_table
 from app.views import ensure_namespace, get_object, list_table
 
-PODS = Resource("", "v1", "Pod", "pods", namespaced=True, verbs=frozenset())
-SERVICES = Resource("", "v1", "Service", "services", namespaced=True, verbs=frozenset())
+PODS = Resource("", "v1", "Pod", "pods", namespaced=True)
+SERVICES = Resource("", "v1", "Service", "services", namespaced=True)
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGER = "k8s-mcp"
 
 
-class PodsListArgs(p.Args):
-    labelSelector: p.LabelSelector = None
-    fieldSelector: p.FieldSelector = None
-    limit: p.Limit = None
-    continue_: p.Continue = Field(None, alias="continue")
-    context: p.Context = None
+class PodsListArgs(p.ListArgs):
+    pass
 
 
 class PodsListInNamespaceArgs(PodsListArgs):
@@ -47,29 +43,11 @@ class PodsGetArgs(p.Args):
 
 
 async def pods_list(args: PodsListArgs, deps: Deps) -> ToolResult:
-    return await list_table(
-        deps,
-        PODS,
-        namespace=None,
-        context=args.context,
-        label_selector=args.labelSelector,
-        field_selector=args.fieldSelector,
-        limit=args.limit,
-        continue_token=args.continue_,
-    )
+    return await list_table(deps, PODS, args, namespace=None)
 
 
 async def pods_list_in_namespace(args: PodsListInNamespaceArgs, deps: Deps) -> ToolResult:
-    return await list_table(
-        deps,
-        PODS,
-        namespace=args.namespace,
-        context=args.context,
-        label_selector=args.labelSelector,
-        field_selector=args.fieldSelector,
-        limit=args.limit,
-        continue_token=args.continue_,
-    )
+    return await list_table(deps, PODS, args, namespace=args.namespace)
 
 
 async def pods_get(args: PodsGetArgs, deps: Deps) -> ToolResult:

@@ -20,8 +20,8 @@ from pydantic import Field
 from app import args as p
 from app import output
 from app.errors import K8sMcpError, KubeError, NotFound, ToolInputError
-from app.kube.client import dry_run_active
 from app.kube.discovery import Resource
+from app.scope import dry_run_active
 from app.shapes import AppliedObject, ApplyOutput
 from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.resources.manifests import Manifest, parse_manifests, scrub, secret_values

@@ -14,7 +14,7 @@ from pydantic import Field
 from app import args as p
 from app import output
 from app.errors import Invalid, KubeError, NotFound, ToolInputError
-from app.kube.client import dry_run_active
+from app.scope import dry_run_active
 from app.shapes import ChangeOutput, ObjectOutput, TableOutput
 from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.resources import apply
@@ -28,17 +28,12 @@ PATCH_TYPES = {
 }
 
 
-class ResourcesListArgs(p.Args):
+class ResourcesListArgs(p.ListArgs):
     apiVersion: p.ApiVersion
     kind: p.Kind
     namespace: p.OptionalNamespace = Field(
         None, description="Namespace to list (ignored for cluster-scoped kinds; all namespaces when omitted)"
     )
-    labelSelector: p.LabelSelector = None
-    fieldSelector: p.FieldSelector = None
-    limit: p.Limit = None
-    continue_: p.Continue = Field(None, alias="continue")
-    context: p.Context = None
 
 
 class ResourcesGetArgs(p.Args):
@@ -79,16 +74,7 @@ class ResourcesPatchArgs(p.Args):
 
 async def resources_list(args: ResourcesListArgs, deps: Deps) -> ToolResult:
     resource = await deps.discovery.resolve(args.apiVersion, args.kind, context=args.context)
-    return await list_table(
-        deps,
-        resource,
-        namespace=args.namespace,
-        context=args.context,
-        label_selector=args.labelSelector,
-        field_selector=args.fieldSelector,
-        limit=args.limit,
-        continue_token=args.continue_,
-    )
+    return await list_table(deps, resource, args, namespace=args.namespace)
 
 
 async def resources_get(args: ResourcesGetArgs, deps: Deps) -> ToolResult:

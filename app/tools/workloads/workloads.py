@@ -16,8 +16,8 @@ from pydantic import Field
 from app import args as p
 from app import output
 from app.errors import NotFound, ToolInputError
-from app.kube.client import dry_run_active
 from app.kube.discovery import Resource
+from app.scope import dry_run_active
 from app.shapes import (
     ChangeOutput,
     Revision,
@@ -36,13 +36,11 @@ STRATEGIC = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 
 WORKLOADS = {
-    kind: Resource("apps", "v1", kind, kind.lower() + "s", namespaced=True, verbs=frozenset())
+    kind: Resource("apps", "v1", kind, kind.lower() + "s", namespaced=True)
     for kind in ("Deployment", "StatefulSet", "DaemonSet")
 }
-REPLICASETS = Resource("apps", "v1", "ReplicaSet", "replicasets", namespaced=True, verbs=frozenset())
-CONTROLLER_REVISIONS = Resource(
-    "apps", "v1", "ControllerRevision", "controllerrevisions", namespaced=True, verbs=frozenset()
-)
+REPLICASETS = Resource("apps", "v1", "ReplicaSet", "replicasets", namespaced=True)
+CONTROLLER_REVISIONS = Resource("apps", "v1", "ControllerRevision", "controllerrevisions", namespaced=True)
 
 
 class ResourcesScaleArgs(p.Args):
