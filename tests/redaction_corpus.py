@@ -135,7 +135,11 @@ PLANTS: tuple[Plant, ...] = (
     _plant("azure-storage-key", "storageAccountKey: " + _azure_key, _azure_key[:40], "storageAccountKey"),
     _plant("npm-token", "npm_" + _fake(36, 28), _fake(36, 28)),
     _plant("pypi-token", "pypi-AgEIcHlwaS5vcmc" + _fake(60, 29), _fake(60, 29)),
-    _plant("aws-access-key", "AKIA" + _fake(16, 30, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), _fake(16, 30, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")),
+    _plant(
+        "aws-access-key",
+        "AKIA" + _fake(16, 30, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+        _fake(16, 30, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+    ),
 )
 
 #: Look-alikes: values of the same shapes that are not credentials and must come out unchanged.

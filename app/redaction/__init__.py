@@ -16,7 +16,7 @@ from typing import Any
 from app.redaction.formats import RULES, sensitive_json_key
 from app.redaction.kubeconfig import DATA_OMITTED, KUBECONFIG_REDACTED, redact_kubeconfig
 from app.redaction.objects import LAST_APPLIED, SENSITIVE_NAME, redact_object, redact_values
-from app.redaction.text import REDACTED, scrub_json_with, scrub_with
+from app.redaction.text import REDACTED
 
 __all__ = [
     "DATA_OMITTED",
@@ -34,9 +34,9 @@ __all__ = [
 
 def scrub_text(text: str) -> str:
     """``text`` with anything that looks like a credential replaced (logs, messages, YAML, tables)."""
-    return scrub_with(RULES, text)
+    return RULES.scrub(text)
 
 
 def scrub_json(data: Any) -> Any:
     """A JSON-shaped value (structured content, arguments, log fields) with every credential scrubbed."""
-    return scrub_json_with(RULES, data, sensitive_json_key)
+    return RULES.scrub_json(data, sensitive_json_key)

@@ -6,8 +6,8 @@ a signed URL keeps every query parameter but the signature, an assignment keeps 
 token formats come from the vendored gitleaks rule set (``app.redaction.gitleaks``); the formats here
 are the ones that need context (a URL, a JSON key, a connection string) rather than a token prefix.
 
-Every rule must keep two promises the engine relies on (``app.redaction.text``): its hints are
-lower-case literals that every match contains, and its replacement adds no hint of any rule.
+Every rule must keep two promises the engine relies on (``app.redaction.text``): every match contains
+one of its hints, and its replacement adds no hint of any rule (both are checked by the unit tests).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import binascii
 import re
 
 from app.redaction import gitleaks
-from app.redaction.text import REDACTED, Rule
+from app.redaction.text import REDACTED, Rule, RuleSet
 
 # -- URLs -----------------------------------------------------------------------------------------
 
@@ -70,7 +70,9 @@ _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}
 #: Broader than gitleaks' exact-length rules for the same providers: any length, older formats.
 _LOOSE_TOKENS = re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,})\b")
 #: An Azure storage account key (64 bytes, 88 base64 characters) under a key name that says ``key``.
-_AZURE_KEY = re.compile(r"(?i)(key[A-Za-z0-9_.-]*\\?[\"']?[ \t]*[:=][ \t]*\\?[\"']?)([A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])")
+_AZURE_KEY = re.compile(
+    r"(?i)(key[A-Za-z0-9_.-]*\\?[\"']?[ \t]*[:=][ \t]*\\?[\"']?)([A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])"
+)
 
 # -- assignments ----------------------------------------------------------------------------------
 
@@ -165,7 +167,7 @@ def _text_rules() -> tuple[Rule, ...]:
     )
 
 
-RULES: tuple[Rule, ...] = _text_rules()
+RULES = RuleSet(_text_rules())
 
 #: Keys whose string value is a secret when a JSON value is scrubbed string by string.
 SENSITIVE_JSON_KEY = re.compile(r"(?i)(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|^auth$)")

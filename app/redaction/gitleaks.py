@@ -178,11 +178,31 @@ def load_all() -> dict[str, dict[str, Any]]:
 def rule(rule_id: str) -> Rule:
     """One vendored rule as a ``Rule`` that replaces the rule's secret (its secret group, else the match)."""
     spec = load_all()[rule_id]
-    pattern = re.compile(translate(str(spec["regex"])))
-    hints = tuple(str(k).lower() for k in spec.get("keywords") or ())
-    if not hints:
+    source = translate(str(spec["regex"]))
+    keywords = tuple(str(k).lower() for k in spec.get("keywords") or ())
+    if not keywords:
         raise ValueError(f"gitleaks rule {rule_id} has no keywords to gate it")
-    return Rule(rule_id, pattern, hints, _replacer(rule_id, int(spec.get("secretGroup") or 0)))
+    cased = _cased_keywords(source, keywords)
+    replace = _replacer(rule_id, int(spec.get("secretGroup") or 0))
+    return Rule(rule_id, re.compile(source), cased or keywords, replace, cased=bool(cased))
+
+
+def _cased_keywords(source: str, keywords: tuple[str, ...]) -> tuple[str, ...]:
+    """The keywords as the pattern spells them, when it is case-sensitive and spells each one literally.
+
+    gitleaks' keywords are lower-case; ``AKIA`` gated by ``akia`` would also wake the pattern for every
+    hex digest that happens to contain "acca". A pattern without ``(?i`` only matches the literal as written.
+    """
+    if "(?i" in source:
+        return ()
+    low = source.lower()
+    cased = []
+    for keyword in keywords:
+        at = low.find(keyword)
+        if at < 0 or source.rfind("[", 0, at) > source.rfind("]", 0, at):
+            return ()  # not spelled literally (escaped, or inside a character class)
+        cased.append(source[at : at + len(keyword)])
+    return tuple(cased)
 
 
 def _replacer(rule_id: str, secret_group: int) -> Any:

@@ -5,7 +5,8 @@ For each call: correlation id and identity are set; arguments are validated agai
 plus a one-time token, then the real call with the token; ``elicit``: ask the human through the
 client, mid-call on a 2025-era session or as an ``InputRequiredResult`` round on 2026-07-28, and
 refuse when it cannot ask); the handler runs; its text and structured output are scrubbed
-of credentials; our errors become one ``isError`` line ``failed to <action>: <reason>``; and one audit
+of credentials, and so is every error line and every question put to a human; our errors become one
+``isError`` line ``failed to <action>: <reason>``; and one audit
 line records who did what with which outcome.
 """
 
@@ -82,8 +83,9 @@ def error_result(text: str) -> CallToolResult:
 
 
 def redact_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
+    """Arguments fit for an audit line or a question to a human: bulky or secret ones elided, the rest scrubbed."""
     shown = {k: ("<redacted>" if k in SENSITIVE_ARGS else v) for k, v in (arguments or {}).items() if v is not None}
-    scrubbed: dict[str, Any] = json.loads(redaction.scrub_text(json.dumps(shown, default=str)))
+    scrubbed: dict[str, Any] = redaction.scrub_json(shown)
     return scrubbed
 
 
@@ -156,7 +158,7 @@ class ToolRunner:
             args = validate_args(spec, arguments)
         except errors.ToolInputError as e:
             record["outcome"] = "invalid"
-            return error_result(f"invalid arguments for {spec.name}: {e}")
+            return error_result(self._clean(f"invalid arguments for {spec.name}: {e}"))
         action = spec.describe(args)
         try:
             if self.needs_approval(spec):
@@ -166,16 +168,18 @@ class ToolRunner:
             result = await spec.handler(args, self.deps)
         except errors.ToolInputError as e:
             record["outcome"] = "invalid"
-            return error_result(f"failed to {action}: {e}")
+            return error_result(self._clean(f"failed to {action}: {e}"))
         except errors.PolicyDenied as e:
             record["outcome"] = "denied"
-            return error_result(f"failed to {action}: {e}")
+            return error_result(self._clean(f"failed to {action}: {e}"))
         except errors.K8sMcpError as e:
             record["outcome"] = "failed"
             return error_result(self._clean(f"failed to {action}: {e}"))
         except Exception:
             log.exception("tool %s crashed", spec.name)
-            return error_result(f"failed to {action}: internal error (correlation id {correlation_id.get()})")
+            return error_result(
+                self._clean(f"failed to {action}: internal error (correlation id {correlation_id.get()})")
+            )
         record["outcome"] = "ok"
         if not spec.read_only:
             record["result"] = self._clean(result.text)[:2000]
@@ -275,8 +279,7 @@ class ToolRunner:
     def _success(self, result: ToolResult) -> CallToolResult:
         data = result.data.model_dump(mode="json", by_alias=True)
         if not self.settings.reveal_secrets:
-            # One line per value: the scrub's costly pattern then runs only on lines naming a secret-like key.
-            data = json.loads(redaction.scrub_text(json.dumps(data, indent=0)))
+            data = redaction.scrub_json(data)
         return CallToolResult(
             content=[TextContent(type="text", text=self._clean(result.text))], structured_content=data
         )

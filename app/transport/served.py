@@ -78,14 +78,14 @@ class Served:
                 raise ResourceNotFoundError(self.clean(f"failed to read {uri}: {e}")) from e
             except errors.PolicyDenied as e:
                 outcome = "denied"
-                raise ResourceError(f"failed to read {uri}: {e}") from e
+                raise ResourceError(self.clean(f"failed to read {uri}: {e}")) from e
             except errors.K8sMcpError as e:
                 outcome = "failed"
                 raise ResourceError(self.clean(f"failed to read {uri}: {e}")) from e
             except Exception as e:
                 log.exception("resource read %s crashed", uri)
                 message = f"failed to read {uri}: internal error (correlation id {correlation_id.get()})"
-                raise ResourceError(message) from e
+                raise ResourceError(self.clean(message)) from e
             finally:
                 self._record("resource read", self.metrics.resource_reads, label, outcome, started, resource=uri)
 
@@ -115,7 +115,7 @@ class Served:
             except Exception as e:
                 log.exception("prompt %s crashed", name)
                 message = f"failed to get prompt {name}: internal error (correlation id {correlation_id.get()})"
-                raise MCPError(INTERNAL_ERROR, message) from e
+                raise MCPError(INTERNAL_ERROR, self.clean(message)) from e
             finally:
                 self._record("prompt get", self.metrics.prompt_gets, name, outcome, started, arguments=arguments)
 
