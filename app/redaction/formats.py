@@ -42,9 +42,9 @@ _SIGNED_QUERY = re.compile(
 # -- registry credentials -------------------------------------------------------------------------
 
 #: ``"auth": "<base64 user:password>"`` in a Docker config (``.dockerconfigjson``, ``config.json``),
-#: also with escaped quotes when the JSON is itself a string value. ``password`` and ``identitytoken``
+#: also with escaped quotes (at any depth) when the JSON is itself a string value. ``password`` and ``identitytoken``
 #: in the same file are the assignment rule's.
-_DOCKER_AUTH = re.compile(r"auth(\\?\"[ \t]*:[ \t]*\\?\")([A-Za-z0-9+/]{4,}={0,2})(?=\\?\")")
+_DOCKER_AUTH = re.compile(r"auth(\\*\"[ \t]*:[ \t]*\\*\")([A-Za-z0-9+/]{4,}={0,2})(?=\\*\")")
 
 #: ``_auth=<base64>`` in an ``.npmrc``.
 _NPMRC_AUTH = re.compile(r"(?i)(?<![A-Za-z0-9])(_auth[ \t]*=[ \t]*)([^\s\"']+)")
@@ -80,9 +80,9 @@ _AZURE_KEY = re.compile(
 #: that names a secret. Matched from the secret word (the rest of the key before it stays as it is).
 _ASSIGNMENT = re.compile(
     r"(?i)(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)([A-Za-z0-9_.-]*)"
-    r"([ \t]*[=:][ \t]*\\?\"?|\\?\"[ \t]*:[ \t]*\\?\")(?!<redacted|REDACTED\b|DATA\+OMITTED)"
+    r"([ \t]*[=:][ \t]*(?:\\*\")?|\\*\"[ \t]*:[ \t]*\\*\")(?!<redacted|REDACTED\b|DATA\+OMITTED)"
     r"(?!(?:true|false|null)(?:[\s\\\",;&]|$))"  # booleans are settings (automountServiceAccountToken), not secrets
-    r"((?:[^\s\\\",;&]|\\[^\s\"])(?:[^\s\\\",;&]|\\[^\s\"]){2,})"
+    r"((?:[^\s\\\",;&]|\\+(?=[^\s\\\"])){3,})"
 )
 #: Lower-case literals of which every match of _ASSIGNMENT contains one (its key alternatives).
 _ASSIGNMENT_HINTS = (
@@ -148,7 +148,7 @@ def _text_rules() -> tuple[Rule, ...]:
         Rule("discord-webhook", _DISCORD_WEBHOOK, ("discord",), rf"\1{REDACTED}"),
         Rule("teams-webhook", _TEAMS_WEBHOOK, ("webhook.office.com", "outlook.office.com"), rf"\1{REDACTED}"),
         Rule("signed-url", _SIGNED_QUERY, ("sig=", "signature=", "security-token="), rf"\1={REDACTED}"),
-        Rule("docker-auth", _DOCKER_AUTH, ('auth"', 'auth\\"'), _docker_auth),
+        Rule("docker-auth", _DOCKER_AUTH, ('auth"', "auth\\"), _docker_auth),
         Rule("npmrc-auth", _NPMRC_AUTH, ("_auth",), rf"\1{REDACTED}"),
         Rule(
             "connection-string",

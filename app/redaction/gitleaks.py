@@ -11,7 +11,8 @@ what was measured. gitleaks' entropy thresholds and allow-lists are not applied:
 low-entropy or well-known example token costs nothing, missing a real one costs a credential.
 
 The rules are written for Go's RE2; ``translate`` turns the two RE2 forms Python's ``re`` refuses
-(a ``(?i)`` flag in the middle of a pattern, ``\\z``) into their Python equivalents.
+(a ``(?i)`` flag in the middle of a pattern, ``\\z``) into their Python equivalents, and lets a token
+also end at an escaped quote (the rules accept ``\\n`` there; JSON inside a JSON string has ``\\"``).
 """
 
 from __future__ import annotations
@@ -90,9 +91,15 @@ SELECTED: tuple[str, ...] = (
 )
 
 
+_TOKEN_END_ESCAPES = r"|\\[nr]|"
+_TOKEN_END_ESCAPES_JSON = r"|\\+[nr\"]|"
+
+
 def translate(pattern: str) -> str:
     """An RE2 pattern as Python ``re`` reads it: mid-pattern ``(?i)`` scoped to its group, ``\\z`` as ``\\Z``."""
     pattern = re.sub(r"(?<!\\)((?:\\\\)*)\\z", r"\1\\Z", pattern)
+    # A token's end: gitleaks accepts an escaped \n or \r after it; an escaped quote (JSON inside JSON) too.
+    pattern = pattern.replace(_TOKEN_END_ESCAPES, _TOKEN_END_ESCAPES_JSON)
     while True:
         at = _mid_flag(pattern)
         if at < 0:

@@ -80,8 +80,9 @@ class RuleSet:
         """``text`` with every match of every rule replaced, running each rule only where it can match.
 
         The hints are looked for in the text before any replacement: a replacement only removes text
-        and adds ``<redacted ...>`` labels, which contain no hint (a test checks), so a hint missing
-        then is missing afterwards too; a hint a replacement removed only costs one run that finds nothing.
+        and adds ``<redacted ...>`` labels, which no rule matches (a test checks), so a rule whose hints
+        were missing before finds nothing afterwards either; a hint a replacement removed only costs one
+        run that finds nothing.
         """
         if not text:
             return text

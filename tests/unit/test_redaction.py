@@ -110,6 +110,8 @@ _FRAGMENTS = [
     "hunter2-xyz",
     "abcdefghijklmnop0123456789",
     "<redacted>",
+    "<redacted aws-access-token>",
+    "<redacted gcp-api-key>",
     "\n",
     "\n",
     " ",
