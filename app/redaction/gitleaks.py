@@ -91,15 +91,15 @@ SELECTED: tuple[str, ...] = (
 )
 
 
-_TOKEN_END_ESCAPES = r"|\\[nr]|"
-_TOKEN_END_ESCAPES_JSON = r"|\\+[nr\"]|"
+_END_ESCAPES = r"|\\[nr]|"
+_END_ESCAPES_JSON = r"|\\+[nr\"]|"
 
 
 def translate(pattern: str) -> str:
     """An RE2 pattern as Python ``re`` reads it: mid-pattern ``(?i)`` scoped to its group, ``\\z`` as ``\\Z``."""
     pattern = re.sub(r"(?<!\\)((?:\\\\)*)\\z", r"\1\\Z", pattern)
     # A token's end: gitleaks accepts an escaped \n or \r after it; an escaped quote (JSON inside JSON) too.
-    pattern = pattern.replace(_TOKEN_END_ESCAPES, _TOKEN_END_ESCAPES_JSON)
+    pattern = pattern.replace(_END_ESCAPES, _END_ESCAPES_JSON)
     while True:
         at = _mid_flag(pattern)
         if at < 0:
