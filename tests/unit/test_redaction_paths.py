@@ -20,14 +20,14 @@ import anyio
 import pytest
 from mcp.types import InputRequiredResult
 
+from app import args as p
 from app import errors
 from app.approval import Approvals
 from app.config import Settings
 from app.observability import Metrics, audit, configure_logging
 from app.redaction import scrub_json
-from app.tools import params as p
-from app.tools.registry import ToolResult, ToolSpec
-from app.tools.shapes import LogOutput
+from app.shapes import LogOutput
+from app.spec import ToolResult, ToolSpec
 from app.transport.calls import ToolRunner
 from tests.redaction_corpus import PLANTS
 
