@@ -101,10 +101,17 @@ _ASSIGNMENT_HINTS = (
 _REFERENCE_KEY = re.compile(r"(?i)(name|ref|path|file|namespace|seconds|expiration|audience|type)$")
 
 
+#: What precedes the secret word in the same key (``DB_`` of ``DB_PASSWORD``, ``existing`` of ``existingSecret``).
+_KEY_HEAD = re.compile(r"[A-Za-z0-9_.-]{0,64}$")
+
+
 def _assignment(match: re.Match[str]) -> str:
     key = match.group(1) + match.group(2)
     if _REFERENCE_KEY.search(key):
         return match.group(0)
+    head = _KEY_HEAD.search(match.string, max(0, match.start() - 64), match.start())
+    if head and head.group(0).lower().startswith("existing"):
+        return match.group(0)  # existingSecret: the name of a Secret the chart should use, not a secret
     return f"{key}{match.group(3)}{REDACTED}"
 
 

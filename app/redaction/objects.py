@@ -1,8 +1,11 @@
 """Structured redaction: where secrets sit in Kubernetes objects and Helm values, by their place and key.
 
 Secret ``data``/``stringData``, env values with secret-looking names, the last-applied copy of an
-object and Helm values under password/secret/token-like keys. The text scrub (``app.redaction.text``)
-is the net under it, for what sits anywhere else.
+object and Helm values under password/secret/token-like keys. Then every string value is scrubbed of
+credential formats here, one value at a time, before anything renders it: YAML folds a long value at
+a space (``"password":`` on one line, its value on the next), and a scrub of the rendered text alone
+would miss what the fold separated. The text scrub still runs over the rendered text as the net under
+everything.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import copy
 import re
 from typing import Any
 
+from app.redaction.formats import RULES, sensitive_json_key
 from app.redaction.text import REDACTED
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -38,7 +42,12 @@ def redact_object(obj: dict[str, Any], *, reveal_secrets: bool = False) -> dict[
             if isinstance(values, dict):
                 out[key] = {name: f"<redacted {len(str(v))} chars>" for name, v in values.items()}
     _redact_env(out)
-    return out
+    return _scrub_strings(out)
+
+
+def _scrub_strings(value: Any) -> Any:
+    """Every string in a JSON-shaped value scrubbed of credential formats (with its key as context)."""
+    return RULES.scrub_json(value, sensitive_json_key)
 
 
 def _redact_env(node: Any) -> None:
@@ -64,16 +73,20 @@ def _sensitive(key: str) -> bool:
 
 
 def redact_values(values: Any) -> Any:
-    """A copy of Helm values with scalar values under password/secret/token-like keys replaced."""
+    """A copy of Helm values: scalars under password/secret/token-like keys replaced, the rest scrubbed."""
+    return _scrub_strings(_redact_values(values))
+
+
+def _redact_values(values: Any) -> Any:
     if isinstance(values, dict):
         return {
             k: (
                 f"<redacted {len(str(v))} chars>"
                 if _sensitive(str(k)) and v not in (None, "") and not isinstance(v, dict | list | bool)
-                else redact_values(v)
+                else _redact_values(v)
             )
             for k, v in values.items()
         }
     if isinstance(values, list):
-        return [redact_values(v) for v in values]
+        return [_redact_values(v) for v in values]
     return values

@@ -9,7 +9,7 @@ import warnings
 import pytest
 
 from app import output
-from app.redaction import REDACTED, redact_object, scrub_json, scrub_text
+from app.redaction import REDACTED, redact_object, redact_values, scrub_json, scrub_text
 from app.redaction import gitleaks as gl
 from app.redaction.formats import RULES
 from tests.redaction_corpus import LOOK_ALIKES, PLANTS, Plant
@@ -81,6 +81,7 @@ def test_what_is_kept_around_a_secret(text: str, expected: str) -> None:
         '"oauth": "enabled"',
         '"auth": true',
         "password check failed for user u1",
+        "existingSecret: db-auth",
         "Server=db;Database=app;Trusted_Connection=yes",
         "image: registry.example.com:5000/app:1.2@sha256:" + "0" * 64,
     ],
@@ -167,3 +168,29 @@ def test_almost_every_vendored_gitleaks_rule_translates() -> None:
         except (ValueError, re.error):
             failed.append(rule_id)
     assert len(failed) <= 2, failed  # curl-auth-header: (?i) over an alternation; airtable: a POSIX class
+
+
+def test_a_value_yaml_folds_at_a_space_is_scrubbed_before_the_fold_separates_key_and_value() -> None:
+    config = json.dumps(
+        {
+            "auths": {
+                "registry.example.com": {
+                    "username": "robot-account-for-ci",
+                    "email": "ci@example.com",
+                    "password": "Dk3n5FhzSCAKtogzyZ",
+                }
+            }
+        }
+    )
+    rendered = output.to_yaml(redact_object({"kind": "ConfigMap", "data": {"config.json": config}}))
+    assert '"password":\n' in rendered  # the fold this guards against really happens at this width
+    assert "Dk3n5FhzSCAKtogzyZ" not in rendered
+    values = output.to_yaml(redact_values({"database": {"dsn": "Server=db; User Id=app; Password=pw-123; " * 4}}))
+    assert "pw-123" not in values
+
+
+@pytest.mark.parametrize("plant", PLANTS, ids=[p.name for p in PLANTS])
+def test_scrubbing_twice_changes_nothing_more(plant: Plant) -> None:
+    for text in _shapes(plant.value).values():
+        once = scrub_text(text)
+        assert scrub_text(once) == once
