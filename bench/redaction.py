@@ -112,7 +112,7 @@ def before_scrub() -> Scrub:
     """scrub_text of the last committed single-module app/redaction.py, loaded into a temporary module."""
     git = ["git", "-C", str(ROOT)]
     deleted = subprocess.run(
-        [*git, "log", "-1", "--format=%H", "--diff-filter=D", "--", "app/redaction.py"],
+        [*git, "log", "-1", "--no-renames", "--format=%H", "--diff-filter=D", "--", "app/redaction.py"],
         capture_output=True,
         text=True,
         check=True,
