@@ -7,7 +7,7 @@ token formats come from the vendored gitleaks rule set (``app.redaction.gitleaks
 are the ones that need context (a URL, a JSON key, a connection string) rather than a token prefix.
 
 Every rule must keep two promises the engine relies on (``app.redaction.text``): every match contains
-one of its hints, and its replacement adds no hint of any rule (both are checked by the unit tests).
+one of its hints, and no rule matches what a replacement puts in (both are checked by the unit tests).
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ from app.redaction.text import REDACTED, Rule, RuleSet
 # -- URLs -----------------------------------------------------------------------------------------
 
 #: ``scheme://user:password@host``: the password is what lies between the first ``:`` of the user-info
-#: and its last ``@``; the user may be empty (``redis://:password@redis:6379/0``). A Kubernetes
-#: ``$(VAR)`` or shell ``${VAR}`` reference in the password's place is not a secret and stays.
+#: and its last ``@`` (a ``/`` in it too, unescaped as it often is); the user may be empty
+#: (``redis://:password@redis:6379/0``). Not a password: a port and a path (``oci://registry:5000/chart@sha256:``),
+#: or a Kubernetes ``$(VAR)`` / shell ``${VAR}`` reference in the password's place.
 _URL_USERINFO = re.compile(
-    r"://([^\s:/?#@\"'<>\[\]\\]*):(?!\$\([A-Za-z_][A-Za-z0-9_]*\)@|\$\{[A-Za-z_][A-Za-z0-9_]*\}@)([^\s/?#\"'<>\\]+)@"
+    r"://([^\s:/?#@\"'<>\[\]\\]*):"
+    r"(?![0-9]+/|\$\([A-Za-z_][A-Za-z0-9_]*\)@|\$\{[A-Za-z_][A-Za-z0-9_]*\}@)([^\s?#\"'<>\\]+)@"
 )
 
 #: Webhooks whose path is the secret: keep the service's address, drop the rest.
@@ -42,8 +44,8 @@ _SIGNED_QUERY = re.compile(
 # -- registry credentials -------------------------------------------------------------------------
 
 #: ``"auth": "<base64 user:password>"`` in a Docker config (``.dockerconfigjson``, ``config.json``),
-#: also with escaped quotes (at any depth) when the JSON is itself a string value. ``password`` and ``identitytoken``
-#: in the same file are the assignment rule's.
+#: also with escaped quotes (at any depth) when the JSON is itself a string value. ``password`` and
+#: ``identitytoken`` in the same file are the assignment rule's.
 _DOCKER_AUTH = re.compile(r"auth(\\*\"[ \t]*:[ \t]*\\*\")([A-Za-z0-9+/]{4,}={0,2})(?=\\*\")")
 
 #: ``_auth=<base64>`` in an ``.npmrc``.

@@ -133,7 +133,7 @@ class RuleSet:
         through JSON syntax (a match running on past a string's end), each string is scrubbed on its
         own instead, and strings under keys that name a secret are replaced whole.
         """
-        # Compact (the C encoder; ``indent`` would use the pure-Python one, 10× slower), then one member per
+        # Compact (the C encoder; ``indent`` would use the pure-Python one, several times slower), then one member per
         # line: inside a JSON string a quote is always escaped, so ``,"`` only ever starts the next member.
         dumped = json.dumps(data, separators=(",", ":"), default=str).replace(',"', ',\n"')
         scrubbed = self.scrub(dumped)

@@ -59,6 +59,7 @@ def test_look_alikes_come_out_unchanged(value: str) -> None:
         ("postgres://admin:pw-123@db:5432/app", f"postgres://admin:{REDACTED}@db:5432/app"),
         ("redis://:pw-123@redis:6379/0", f"redis://:{REDACTED}@redis:6379/0"),
         ("amqp://u:p@ss:w@mq:5672/", f"amqp://u:{REDACTED}@mq:5672/"),
+        ("https://u:ab/cd+ef==@host/x", f"https://u:{REDACTED}@host/x"),
         ("DATABASE_URL=postgres://a:b@c/d other", f"DATABASE_URL=postgres://a:{REDACTED}@c/d other"),
         ("jdbc:sqlserver://db:1433;user=sa;password=p w;", f"jdbc:sqlserver://db:1433;user=sa;password={REDACTED};"),
         ("Password=pw-123;Server=db", f"Password={REDACTED};Server=db"),
@@ -84,6 +85,8 @@ def test_what_is_kept_around_a_secret(text: str, expected: str) -> None:
         "existingSecret: db-auth",
         "Server=db;Database=app;Trusted_Connection=yes",
         "image: registry.example.com:5000/app:1.2@sha256:" + "0" * 64,
+        "https://social.example:443/@someone",
+        "docker-pullable://nginx@sha256:" + "0" * 64,
     ],
 )
 def test_words_near_credentials_are_not_credentials(text: str) -> None:
