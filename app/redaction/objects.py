@@ -42,7 +42,8 @@ def redact_object(obj: dict[str, Any], *, reveal_secrets: bool = False) -> dict[
             if isinstance(values, dict):
                 out[key] = {name: f"<redacted {len(str(v))} chars>" for name, v in values.items()}
     _redact_env(out)
-    return _scrub_strings(out)
+    shown: dict[str, Any] = _scrub_strings(out)
+    return shown
 
 
 def _scrub_strings(value: Any) -> Any:
