@@ -11,6 +11,7 @@ import uvicorn
 from app.config import load_settings
 from app.errors import ConfigError, K8sMcpError
 from app.observability import configure_logging
+from app.redaction import scrub_json
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"k8s-mcp: {e}", file=sys.stderr)  # noqa: T201 - before logging exists
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, scrub=scrub_json)  # logs are scrubbed even with reveal_secrets
     from app.server import assemble, create_app
 
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -25,16 +26,33 @@ class _ContextFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str, stream: Any = None) -> None:
-    """One JSON object per line on stderr (stdout belongs to the stdio transport)."""
+class _ScrubbingJsonFormatter(JsonFormatter):
+    """JSON lines whose every field (message, audit fields, exception text) went through ``scrub``."""
+
+    def __init__(self, *args: Any, scrub: Callable[[Any], Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scrub = scrub
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        scrubbed: dict[str, Any] = self.scrub(log_data)
+        return scrubbed
+
+
+def configure_logging(level: str, stream: Any = None, scrub: Callable[[Any], Any] | None = None) -> None:
+    """One JSON object per line on stderr (stdout belongs to the stdio transport).
+
+    ``scrub`` (the caller passes ``redaction.scrub_json``; this layer sits below redaction) cleans every
+    field of every line, so no log line or audit line carries a credential, whatever a caller logged.
+    """
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(_ContextFilter())
     handler.setFormatter(
-        JsonFormatter(
+        _ScrubbingJsonFormatter(
             "{asctime}{levelname}{name}{message}{correlation_id}{session_id}",
             style="{",
             rename_fields={"asctime": "timestamp", "levelname": "level", "name": "logger"},
             datefmt="%Y-%m-%dT%H:%M:%S%z",
+            scrub=scrub or (lambda data: data),
         )
     )
     root = logging.getLogger()
@@ -104,5 +122,5 @@ class Metrics:
 
 
 def audit(event: str, **fields: Any) -> None:
-    """One audit line; callers pass arguments already redacted."""
+    """One audit line; callers pass arguments already redacted (and the log formatter scrubs every field)."""
     audit_log.info(event, extra={"audit": True, **fields})

@@ -5,7 +5,8 @@ arguments are validated once, against the spec's model (one clear line on failur
 approval scope are approved (``confirm``: dry-run preview plus a one-time token, then the real call
 with the token; ``elicit``: ask the human through the client, mid-call on a 2025-era session or as an
 ``InputRequiredResult`` round on 2026-07-28, and refuse when it cannot ask); the handler runs; its
-text and structured output are scrubbed of credentials; errors become one ``isError`` line
+text and structured output are scrubbed of credentials, and so is every error line and every question
+put to a human; errors become one ``isError`` line
 (``outcomes``); and one audit line records who did what with which outcome.
 """
 
@@ -78,8 +79,9 @@ def error_result(text: str) -> CallToolResult:
 
 
 def redact_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
+    """Arguments fit for an audit line or a question to a human: bulky or secret ones elided, the rest scrubbed."""
     shown = {k: ("<redacted>" if k in SENSITIVE_ARGS else v) for k, v in (arguments or {}).items() if v is not None}
-    scrubbed: dict[str, Any] = json.loads(redaction.scrub_text(json.dumps(shown, default=str)))
+    scrubbed: dict[str, Any] = redaction.scrub_json(shown)
     return scrubbed
 
 
@@ -130,7 +132,7 @@ class ToolRunner:
             args = validate_args(spec, arguments)
         except errors.ToolInputError as e:
             record["outcome"] = "invalid"
-            return error_result(f"invalid arguments for {spec.name}: {e}")
+            return error_result(self._clean(f"invalid arguments for {spec.name}: {e}"))
         action = spec.describe(args)
         try:
             if self.needs_approval(spec):
@@ -239,8 +241,7 @@ class ToolRunner:
     def _success(self, result: ToolResult) -> CallToolResult:
         data = result.data.model_dump(mode="json", by_alias=True)
         if not self.settings.reveal_secrets:
-            # One line per value: the scrub's costly pattern then runs only on lines naming a secret-like key.
-            data = json.loads(redaction.scrub_text(json.dumps(data, indent=0)))
+            data = redaction.scrub_json(data)
         return CallToolResult(
             content=[TextContent(type="text", text=self._clean(result.text))], structured_content=data
         )

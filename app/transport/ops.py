@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import errors
+from app import errors, redaction
 from app.kube.client import Kube
 from app.kube.helm import Helm
 from app.observability import Metrics
@@ -54,7 +54,7 @@ class Readiness:
                 await self._kube.request("GET", "/readyz", timeout=3)
                 check = _Check(now, True, "cluster reachable")
             except errors.K8sMcpError as e:
-                check = _Check(now, False, str(e))
+                check = _Check(now, False, redaction.scrub_text(str(e)))
             if self._helm is not None:
                 probe = await self._helm.probe()
                 check.helm_ok, check.helm = probe.ok, probe.detail

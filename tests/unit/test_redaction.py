@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.redaction import redact_object, scrub_text
+from app.redaction.formats import RULES
 from app.transport.auth import parse_token_file
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MX0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
@@ -78,12 +79,8 @@ def test_static_token_file_follows_the_kubernetes_format() -> None:
 
 
 def _scrub_everything_everywhere(text: str) -> str:
-    """The definition scrub_text must keep: every pattern over the whole text, no shortcuts."""
-    from app.redaction import _ASSIGNMENT, _SECRET_PATTERNS, _assignment
-
-    for pattern, replacement, _hints in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return _ASSIGNMENT.sub(_assignment, text)
+    """The definition scrub_text must keep: every rule over the whole text, in order, no shortcuts."""
+    return RULES.everywhere(text)
 
 
 _FRAGMENTS = [
@@ -113,6 +110,8 @@ _FRAGMENTS = [
     "hunter2-xyz",
     "abcdefghijklmnop0123456789",
     "<redacted>",
+    "<redacted aws-access-token>",
+    "<redacted gcp-api-key>",
     "\n",
     "\n",
     " ",
@@ -127,6 +126,30 @@ _FRAGMENTS = [
     "_",
     "kube-api-access-x7k2",
     "expirationSeconds",
+    "postgres://admin:",
+    "@db:5432/",
+    "redis://:",
+    "://",
+    "@",
+    ";Password=",
+    "PWD=",
+    "AccountKey=",
+    '"auth":"',
+    '\\"auth\\":\\"',
+    "dXNlcjpwYXNz",
+    "Basic ",
+    "?sig=",
+    "&X-Amz-Signature=",
+    "hooks.slack.com/services/",
+    "discord.com/api/webhooks/1/",
+    "webhook.office.com/webhookb2/",
+    "glpat-" + "b" * 20,
+    "AIza" + "c" * 35,
+    "npm_" + "d" * 36,
+    "sk_live_" + "e" * 24,
+    "==",
+    "\\",
+    '\\"',
     "pa\u017f\u017fword",  # long s: case-insensitive matching folds it onto "s"
     "\u212aey",  # Kelvin sign folds onto "k"
     "é",
