@@ -9,7 +9,7 @@
 # on the build platform for the target one), build (uv sync --frozen into /app/.venv), runtime.
 # Needs BuildKit (the default builder): cache mounts, COPY --chmod, --platform=$BUILDPLATFORM.
 
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG PYTHON_IMAGE=docker.io/library/python:3.11-slim-bookworm
 
 # ---------------------------------------------------------------------------------------------
 FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS helm
@@ -73,11 +73,17 @@ LABEL org.opencontainers.image.title="k8s-mcp" \
 
 # uid/gid 10001, no login shell, a home whose only content is the .kube mount point. Nothing below
 # is writable: helm, the kubernetes client and Python write to /tmp only (see the ENV block).
-RUN groupadd --system --gid 10001 app \
- && useradd --system --uid 10001 --gid 10001 --home-dir /home/app --no-create-home --shell /usr/sbin/nologin app \
+# Not --system: that range ends at SYS_UID_MAX (999) and useradd warns about 10001. --no-log-init: no
+# lastlog/faillog entries sized by the uid. The base image's installers (pip, setuptools, wheel) go:
+# the server runs from its own venv and installs nothing.
+RUN groupadd --gid 10001 app \
+ && useradd --no-log-init --uid 10001 --gid 10001 --home-dir /home/app --no-create-home \
+      --shell /usr/sbin/nologin app \
  && mkdir -p /home/app/.kube \
- && rm -rf /usr/local/bin/pip* /usr/local/lib/python3.11/site-packages/pip \
-           /usr/local/lib/python3.11/site-packages/pip-*.dist-info
+ && sp=/usr/local/lib/python3.11/site-packages \
+ && rm -rf /usr/local/bin/pip /usr/local/bin/pip3* /usr/local/bin/wheel "$sp"/pip "$sp"/pip-*.dist-info \
+           "$sp"/setuptools "$sp"/setuptools-*.dist-info "$sp"/pkg_resources "$sp"/wheel "$sp"/wheel-*.dist-info \
+           "$sp"/_distutils_hack "$sp"/distutils-precedence.pth
 
 ENV PATH=/app/.venv/bin:$PATH \
     HOME=/home/app \

@@ -6,9 +6,9 @@
 #   K8S_MCP_TEST_KUBECONFIG=...    the control plane to dry-run against (default .cluster/kubeconfig)
 #
 # Checks: hadolint (zero findings), compose (the compose-spec JSON schema, plus `docker compose
-# config -q` where a compose CLI exists), shellcheck of entrypoint.sh and rig/*.sh, `helm lint
-# --strict` per ci/*-values.yaml scenario, `helm template` per scenario, wrong values rejected by
-# values.schema.json, the tests/chart render tests, and `kubectl apply --dry-run=server` of every
+# config -q` of it and of the image tests' override where a compose CLI exists), shellcheck of
+# entrypoint.sh and rig/*.sh, `helm lint --strict` per ci/*-values.yaml scenario, `helm template` per
+# scenario, wrong values rejected by values.schema.json, the tests/chart render tests, and `kubectl apply --dry-run=server` of every
 # rendered scenario. ServiceMonitor is left out of the dry run: its CRD (Prometheus Operator) is not
 # installed in the test control plane. Runs every check, then exits 1 if any failed.
 set -uo pipefail
@@ -54,7 +54,11 @@ hadolint_clean() { uv run --frozen hadolint --failure-threshold style Dockerfile
 
 compose_valid() {
   uv run --frozen check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml || return 1
-  if docker compose version >/dev/null 2>&1; then
+  if "$here/docker.sh" docker compose version >/dev/null 2>&1; then
+    # The compose CLI `make image-test` uses (rig/docker.sh); the engine need not run for `config`.
+    "$here/docker.sh" docker compose -f docker-compose.yml config -q &&
+      K8S_MCP_TEST_PORT=8008 "$here/docker.sh" docker compose -f docker-compose.yml -f tests/image/compose.test.yml config -q
+  elif docker compose version >/dev/null 2>&1; then
     docker compose -f docker-compose.yml config -q
   elif command -v docker-compose >/dev/null 2>&1; then
     docker-compose -f docker-compose.yml config -q

@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import shutil
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,7 +200,7 @@ def _kubeconfig(settings: Settings, where: str) -> CredentialSummary:
         server=safe_server(server),
         auth=auth,
         namespace=str(ctx.get("namespace") or "default"),
-        warnings=_warnings(server),
+        warnings=loopback_warnings(server),
     )
 
 
@@ -226,12 +227,29 @@ def _check_exec(plugin: Mapping[str, Any], base: Path, user: str) -> None:
         )
 
 
-def _warnings(server: str) -> tuple[str, ...]:
-    host = urlsplit(server).hostname or ""
-    in_container = Path("/.dockerenv").exists() or Path("/run/.containerenv").exists()
-    if in_container and host in LOOPBACK:
-        return (
-            f"the API server {safe_server(server)} is a loopback address: inside a container that is the "
-            "container itself (use network_mode: host, or a kubeconfig naming host.docker.internal)",
-        )
-    return ()
+def loopback_warnings(server: str, in_container: bool | None = None) -> tuple[str, ...]:
+    """A warning when, inside a container, the API server is a loopback address where nothing listens.
+
+    A container's loopback is its own unless it shares the host's network (``network_mode: host``), so
+    whether the address answers a TCP connect decides it: with the host's network the host's cluster
+    answers and nothing is said.
+    """
+    parts = urlsplit(server)
+    host = parts.hostname or ""
+    if in_container is None:
+        in_container = Path("/.dockerenv").exists() or Path("/run/.containerenv").exists()
+    if not in_container or host not in LOOPBACK:
+        return ()
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return ()
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return ()
+    except OSError:
+        pass
+    return (
+        f"the API server {safe_server(server)} is a loopback address and nothing answers there: inside a container "
+        "that is the container itself (use network_mode: host, or a kubeconfig naming host.docker.internal)",
+    )

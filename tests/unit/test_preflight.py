@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from app.__main__ import preflight
-from app.kube.preflight import auth_method, safe_server
+from app.kube.preflight import auth_method, loopback_warnings, safe_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANTED = "planted-Zm9vYmFy-token-4f1c9e"  # must never appear in any output
@@ -185,6 +186,27 @@ def test_the_auth_method_is_named_from_the_user_entry(user: dict[str, object], m
 def test_server_urls_lose_user_info_and_query() -> None:
     assert safe_server("https://u:p@api.example.com:6443/path?token=x#f") == "https://api.example.com:6443/path"
     assert safe_server("https://[::1]:6443") == "https://[::1]:6443"
+
+
+def test_a_loopback_server_that_answers_is_not_warned_about_in_a_container() -> None:
+    """With the host's network (compose `network_mode: host`) the host's cluster answers on loopback."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert loopback_warnings(f"https://127.0.0.1:{port}", in_container=True) == ()
+    # The same address with nothing listening any more: the container's own loopback.
+    (warning,) = loopback_warnings(f"https://127.0.0.1:{port}", in_container=True)
+    assert f"https://127.0.0.1:{port} is a loopback address and nothing answers there" in warning
+    assert "network_mode: host" in warning
+
+
+def test_loopback_is_only_warned_about_inside_a_container() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    assert loopback_warnings(f"https://127.0.0.1:{closed}", in_container=False) == ()
+    assert loopback_warnings("https://10.1.2.3:6443", in_container=True) == ()
 
 
 def entrypoint(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
