@@ -2,7 +2,9 @@
 
 A ``correlation_id`` (a context variable) is set per HTTP request by the transport and per tool call;
 every log line, audit line and Kubernetes API call made under it carries it, so one id ties the
-HTTP request, the MCP session, the tool call and the API calls together.
+HTTP request, the MCP session, the tool call and the API calls together. With tracing on, each line
+also carries the ``trace_id`` of the OpenTelemetry span it was written under ("-" outside a trace),
+so a log line leads to its trace and back.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
+from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
 
@@ -30,6 +33,8 @@ class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.correlation_id = correlation_id.get()
         record.session_id = session_id.get()
+        span = trace.get_current_span().get_span_context()
+        record.trace_id = format(span.trace_id, "032x") if span.is_valid else "-"
         return True
 
 
@@ -39,7 +44,7 @@ def configure_logging(level: str, stream: Any = None) -> None:
     handler.addFilter(_ContextFilter())
     handler.setFormatter(
         JsonFormatter(
-            "{asctime}{levelname}{name}{message}{correlation_id}{session_id}",
+            "{asctime}{levelname}{name}{message}{correlation_id}{session_id}{trace_id}",
             style="{",
             rename_fields={"asctime": "timestamp", "levelname": "level", "name": "logger"},
             datefmt="%Y-%m-%dT%H:%M:%S%z",
@@ -109,6 +114,27 @@ class Metrics:
         )
         self.inflight = Gauge("k8s_mcp_inflight_tool_calls", "Tool calls in progress", registry=self.registry)
         self.open_sessions = Gauge("k8s_mcp_open_sessions", "Open MCP sessions (2025-era)", registry=self.registry)
+        self.inflight_requests = Gauge(
+            "k8s_mcp_inflight_requests",
+            "MCP HTTP requests in progress on this replica (POST and DELETE; standing GET streams not counted)",
+            registry=self.registry,
+        )
+        self.draining = Gauge(
+            "k8s_mcp_draining",
+            "1 while this replica shuts down (unready, finishing in-flight requests)",
+            registry=self.registry,
+        )
+        self.ledger_records = Counter(
+            "k8s_mcp_approval_ledger_total",
+            "Approval tokens offered to the shared ledger, by outcome (recorded, replay, unavailable)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.ledger_swept = Counter(
+            "k8s_mcp_approval_records_swept_total",
+            "Expired approval records this replica deleted from the state namespace",
+            registry=self.registry,
+        )
 
 
 def audit(event: str, **fields: Any) -> None:

@@ -26,6 +26,7 @@ from app.transport.prompts import plan_env, register_completions, register_promp
 from app.transport.schemas import CompactSchemaServer
 from app.transport.served import Served
 from app.transport.tools import register, validation_middleware
+from app.transport.traceparent import trace_parent_middleware
 
 INSTRUCTIONS = (
     "Kubernetes tools. Lists come back as compact tables; pass 'continue' to page. Every tool takes an "
@@ -35,14 +36,17 @@ INSTRUCTIONS = (
 )
 
 
-def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metrics: Metrics) -> MCPServer:
+def build_mcp(
+    settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metrics: Metrics, approvals: Approvals | None = None
+) -> MCPServer:
     by_name = {s.name: s for s in specs}
-    runner = ToolRunner(deps, metrics, settings, Approvals(settings.approval_secret, settings.approval_ttl_seconds))
+    approvals = approvals or Approvals(settings.approval_secret, settings.approval_ttl_seconds)
+    runner = ToolRunner(deps, metrics, settings, approvals)
     auth = build_auth(settings)
     server = CompactSchemaServer(
         "k8s-mcp",
         title="Kubernetes MCP server",
-        version=_version(),
+        version=server_version(),
         instructions=INSTRUCTIONS,
         middleware=[validation_middleware(by_name, runner)],
         log_level=settings.log_level,
@@ -50,6 +54,8 @@ def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metric
         auth=auth[1] if auth else None,
         request_state_security=request_state_security(settings),
     )
+    # Outermost, before the SDK's own OpenTelemetry middleware: it picks the parent of the request's trace.
+    server.middleware.insert(0, trace_parent_middleware)
     for spec in specs:
         register(server, spec, runner)
     served, index = Served(settings, metrics), KindIndex(deps.kube)
@@ -77,7 +83,7 @@ def open_sessions(server: MCPServer) -> int:
     return len(getattr(manager, "_server_instances", {}))
 
 
-def _version() -> str:
+def server_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
