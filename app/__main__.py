@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.transport.mcp_server import server_version
 
     try:
-        described = tracing.configure(version=server_version())
+        described = tracing.configure(version=server_version(), stdout_is_protocol=settings.transport == "stdio")
         if described:
             logging.getLogger("k8s_mcp.server").info(described)
         if settings.transport == "stdio":

@@ -85,7 +85,9 @@ def _exporter(name: str, environ: Mapping[str, str]) -> Any:
     )
 
 
-def configure(environ: Mapping[str, str] | None = None, *, version: str = "") -> str | None:
+def configure(
+    environ: Mapping[str, str] | None = None, *, version: str = "", stdout_is_protocol: bool = False
+) -> str | None:
     """Install the tracer provider the environment asks for; returns a one-line description, or None (off).
 
     Exporters, sampler (``OTEL_TRACES_SAMPLER``), batching (``OTEL_BSP_*``), endpoint, headers, TLS and
@@ -96,6 +98,8 @@ def configure(environ: Mapping[str, str] | None = None, *, version: str = "") ->
     names = _wanted(environ)
     if not names:
         return None
+    if stdout_is_protocol and "console" in names:
+        raise ConfigError("OTEL_TRACES_EXPORTER=console writes to stdout, which the stdio transport speaks on")
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
