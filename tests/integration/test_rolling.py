@@ -30,6 +30,7 @@ from tests.integration.conftest import (
     text_of,
 )
 from tests.integration.test_approval import delete_args, exists, token_of
+from tests.integration.test_pod_tools import POD, running
 from tests.integration.test_replicas import calls_served, replicas
 
 pytestmark = pytest.mark.anyio
@@ -126,8 +127,6 @@ async def test_a_call_in_flight_at_sigterm_finishes_before_the_replica_exits(
 ) -> None:
     """SIGTERM during a slow call: /readyz turns 503, new 2025 sessions get 503, the call still
     completes, and only then does the process exit."""
-    from tests.integration.test_pod_tools import POD, running
-
     running(kubectl, namespace, POD, "solo")
     server = start_server(
         tmp_path,
@@ -173,8 +172,6 @@ async def test_a_call_in_flight_at_sigterm_finishes_before_the_replica_exits(
 async def test_a_call_that_outlives_the_grace_period_does_not_hold_the_replica(
     tmp_path: Path, kubeconfig: Path, kubectl: Kubectl, namespace: str
 ) -> None:
-    from tests.integration.test_pod_tools import POD, running
-
     running(kubectl, namespace, POD, "solo")
     server = start_server(
         tmp_path,
