@@ -174,7 +174,7 @@ def start_server(
         )
     base = f"http://127.0.0.1:{port}"
     # A start takes about a second alone, but tens of seconds on a machine busy with other test runs.
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 150
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
@@ -183,7 +183,7 @@ def start_server(
                 return ServerProcess(f"{base}/mcp", base, process, log_path)
         time.sleep(0.1)
     process.kill()
-    raise AssertionError(f"server did not answer /healthz within 90s:\n{log_path.read_text()}")
+    raise AssertionError(f"server did not answer /healthz within 150s:\n{log_path.read_text()}")
 
 
 @pytest.fixture(scope="session")
