@@ -7,7 +7,7 @@ UV ?= uv
 PYTEST_ARGS ?=
 export KUBECONFIG_TEST := $(CURDIR)/.cluster/kubeconfig
 
-.PHONY: run test lint unit integration chart image image-test docker-down cluster-up cluster-down sync interop-deps clean uv
+.PHONY: run test lint unit integration chart image image-test docker-down cluster-up cluster-down jaeger jaeger-down sync interop-deps clean uv
 
 uv:
 	@command -v $(UV) >/dev/null 2>&1 || { \
@@ -35,7 +35,7 @@ lint: sync
 unit: sync
 	$(UV) run pytest tests/unit -q $(PYTEST_ARGS)
 
-integration: sync interop-deps cluster-up
+integration: sync interop-deps cluster-up jaeger
 	K8S_MCP_TEST_KUBECONFIG=$(KUBECONFIG_TEST) $(UV) run pytest tests/integration -q $(PYTEST_ARGS)
 
 # Dockerfile (hadolint), compose, shell scripts, the chart (lint, template, schema, server-side dry run).
@@ -70,5 +70,12 @@ cluster-up:
 cluster-down:
 	./rig/cluster.sh down
 
-clean: cluster-down docker-down
+# The tracing backend of the trace tests (Jaeger v2 from its Go module, cached); the tests start it.
+jaeger:
+	@./rig/jaeger.sh build >/dev/null
+
+jaeger-down:
+	./rig/jaeger.sh down
+
+clean: cluster-down docker-down jaeger-down
 	rm -rf .tools .venv .pytest_cache .mypy_cache .ruff_cache tests/interop/node_modules

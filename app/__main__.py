@@ -1,17 +1,63 @@
-"""Command line entries: ``k8s-mcp`` (settings -> logging -> uvicorn or stdio) and ``k8s-mcp-preflight``."""
+"""Command line entries: ``k8s-mcp`` (settings -> logging -> tracing -> uvicorn or stdio) and ``k8s-mcp-preflight``.
+
+Shutdown is graceful (``GracefulServer``): on SIGTERM (or Ctrl+C) the server turns unready and stops
+opening sessions, keeps serving for ``shutdown_delay_seconds`` so load balancers notice, then stops
+listening once the requests in flight have finished, waiting at most ``shutdown_grace_seconds``. A
+second signal ends the wait.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import time
+from types import FrameType
+from typing import Any
 
 import anyio
 import uvicorn
 
-from app.config import load_settings
+from app import tracing
+from app.config import Settings, load_settings
 from app.errors import ConfigError, K8sMcpError
 from app.observability import configure_logging
 from app.redaction import scrub_json
+
+log = logging.getLogger("k8s_mcp.server")
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn, with a drain between the first signal and the shutdown it would start at once."""
+
+    def __init__(self, config: uvicorn.Config, drain: Any, settings: Settings) -> None:
+        super().__init__(config)
+        self._drain = drain
+        self._delay = settings.shutdown_delay_seconds
+        self._grace = settings.shutdown_grace_seconds
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if sig in (signal.SIGTERM, signal.SIGINT) and not self._drain.draining:
+            self._drain.begin()  # only flags are set here: this runs inside a signal handler
+            return
+        super().handle_exit(sig, frame)
+
+    async def on_tick(self, counter: int) -> bool:
+        since = self._drain.since
+        if since is not None and not self.should_exit:
+            waited = time.monotonic() - since
+            if counter % 10 == 0:
+                log.info(
+                    "shutting down: unready, finishing requests in flight",
+                    extra={"inflight": self._drain.inflight, "waited_s": round(waited, 1)},
+                )
+            if waited >= self._delay and (self._drain.inflight == 0 or waited >= self._delay + self._grace):
+                # What is left of the grace period bounds uvicorn's own wait for open connections
+                # (standing GET streams of 2025-era sessions never end by themselves).
+                left = self._delay + self._grace - waited
+                self.config.timeout_graceful_shutdown = max(1, int(left)) if self._drain.inflight else 1
+                self.should_exit = True
+        return await super().on_tick(counter)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,28 +68,36 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level, scrub=scrub_json)  # logs are scrubbed even with reveal_secrets
     from app.server import assemble, create_app
+    from app.transport.mcp_server import server_version
 
     try:
+        described = tracing.configure(version=server_version(), stdout_is_protocol=settings.transport == "stdio")
+        if described:
+            logging.getLogger("k8s_mcp.server").info(described)
         if settings.transport == "stdio":
             parts = assemble(settings)
         else:
             app = create_app(settings)
-    except ConfigError as e:  # a tool or toolset name the catalog does not know
+    except ConfigError as e:  # a tool or toolset name the catalog does not know; a bad OTEL_* value
         print(f"k8s-mcp: {e}", file=sys.stderr)  # noqa: T201 - a start-up refusal, like the one above
         return 2
-    if settings.transport == "stdio":
-        anyio.run(parts.mcp.run_stdio_async)
-        return 0
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=5,
-        lifespan="on",
-    )
-    logging.getLogger("k8s_mcp.server").info("exited")
+    try:
+        if settings.transport == "stdio":
+            anyio.run(parts.mcp.run_stdio_async)
+            return 0
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)),
+            lifespan="on",
+        )
+        GracefulServer(config, app.state.drain, settings).run()
+    finally:
+        tracing.shutdown()
+    log.info("exited")
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -106,6 +107,18 @@ class Settings(BaseModel):
         description="Key for approval tokens and sealed 2026 elicitation state "
         "(set the same on every replica; default: random per process)",
         json_schema_extra=_env("K8S_MCP_APPROVAL_SECRET"),
+    )
+    approval_ledger: bool = Field(
+        True,
+        description="Record spent approval tokens as Leases in the state namespace, so each token approves one "
+        "call across all replicas (false: remembered per process only, for a single replica)",
+        json_schema_extra=_env("K8S_MCP_APPROVAL_LEDGER"),
+    )
+    state_namespace: str | None = Field(
+        None,
+        description="Namespace of the server's own records (spent approval tokens), written with the server's "
+        "credentials in its default context (default: the pod's namespace in-cluster, else 'default')",
+        json_schema_extra=_env("K8S_MCP_STATE_NAMESPACE"),
     )
     denied_resources: tuple[str, ...] = Field(
         ("Secret",),
@@ -246,6 +259,21 @@ class Settings(BaseModel):
         description="Open legacy sessions before new ones get 503",
         json_schema_extra=_env("K8S_MCP_MAX_SESSIONS"),
     )
+    shutdown_delay_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=300,
+        description="After SIGTERM: seconds the server stays up but unready (/readyz 503, no new sessions), so "
+        "load balancers stop sending before it stops listening",
+        json_schema_extra=_env("K8S_MCP_SHUTDOWN_DELAY_SECONDS"),
+    )
+    shutdown_grace_seconds: float = Field(
+        20.0,
+        ge=0,
+        le=3600,
+        description="After the delay: at most this long for in-flight requests to finish before the process exits",
+        json_schema_extra=_env("K8S_MCP_SHUTDOWN_GRACE_SECONDS"),
+    )
     tool_profile: Literal["default", "infra"] = Field(
         "default",
         description="Tool names to expose: default = the Go kubernetes-mcp-server's (pods_list, ...); "
@@ -302,6 +330,15 @@ class Settings(BaseModel):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("state_namespace", mode="before")
+    @classmethod
+    def _namespace_name(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip() or None
+            if value is not None and not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", value):
+                raise ValueError("must be a namespace name (lower-case letters, digits and '-', at most 63)")
+        return value
 
     @field_validator("in_cluster", mode="before")
     @classmethod

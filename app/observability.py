@@ -1,7 +1,9 @@
 """JSON logs, the audit trail and Prometheus metrics: how an operator sees what the server does.
 
 Every log line carries the ``correlation_id`` and ``session_id`` of the request scope (``app.scope``),
-so one id ties the HTTP request, the MCP session, the tool call and the API calls together.
+so one id ties the HTTP request, the MCP session, the tool call and the API calls together. With
+tracing on, each line also carries the ``trace_id`` of the OpenTelemetry span it was written under
+("-" outside a trace), so a log line leads to its trace and back.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
 
@@ -23,6 +26,8 @@ class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.correlation_id = correlation_id.get()
         record.session_id = session_id.get()
+        span = trace.get_current_span().get_span_context()
+        record.trace_id = format(span.trace_id, "032x") if span.is_valid else "-"
         return True
 
 
@@ -48,7 +53,7 @@ def configure_logging(level: str, stream: Any = None, scrub: Callable[[Any], Any
     handler.addFilter(_ContextFilter())
     handler.setFormatter(
         _ScrubbingJsonFormatter(
-            "{asctime}{levelname}{name}{message}{correlation_id}{session_id}",
+            "{asctime}{levelname}{name}{message}{correlation_id}{session_id}{trace_id}",
             style="{",
             rename_fields={"asctime": "timestamp", "levelname": "level", "name": "logger"},
             datefmt="%Y-%m-%dT%H:%M:%S%z",
@@ -119,6 +124,27 @@ class Metrics:
         )
         self.inflight = Gauge("k8s_mcp_inflight_tool_calls", "Tool calls in progress", registry=self.registry)
         self.open_sessions = Gauge("k8s_mcp_open_sessions", "Open MCP sessions (2025-era)", registry=self.registry)
+        self.inflight_requests = Gauge(
+            "k8s_mcp_inflight_requests",
+            "MCP HTTP requests in progress on this replica (POST and DELETE; standing GET streams not counted)",
+            registry=self.registry,
+        )
+        self.draining = Gauge(
+            "k8s_mcp_draining",
+            "1 while this replica shuts down (unready, finishing in-flight requests)",
+            registry=self.registry,
+        )
+        self.ledger_records = Counter(
+            "k8s_mcp_approval_ledger_total",
+            "Approval tokens offered to the shared ledger, by outcome (recorded, replay, unavailable)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.ledger_swept = Counter(
+            "k8s_mcp_approval_records_swept_total",
+            "Expired approval records this replica deleted from the state namespace",
+            registry=self.registry,
+        )
 
 
 def audit(event: str, **fields: Any) -> None:

@@ -11,22 +11,25 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
+from app.approval import Approvals
 from app.config import Settings
 from app.kube.client import Kube
 from app.kube.discovery import Discovery
 from app.kube.helm import Helm
+from app.kube.ledger import LeaseLedger, state_namespace
 from app.observability import Metrics
 from app.policy import Policy
 from app.spec import Deps
 from app.tools.catalog import all_specs, exposed_specs
 from app.transport.guard import HostOriginGuard
 from app.transport.mcp_server import build_mcp, open_sessions, streamable_app
-from app.transport.ops import CorrelationMiddleware, OpsEndpoints, Readiness
+from app.transport.ops import CorrelationMiddleware, Drain, DrainGate, OpsEndpoints, Readiness
 from app.transport.ratelimit import RateLimit
 
 log = logging.getLogger("k8s_mcp.server")
@@ -41,6 +44,7 @@ class Assembly:
     kube: Kube
     helm: Helm
     mcp: MCPServer
+    ledger: LeaseLedger | None
 
 
 def assemble(settings: Settings) -> Assembly:
@@ -63,7 +67,13 @@ def assemble(settings: Settings) -> Assembly:
             "enabled tools hidden by read-only or destructive gating",
             extra={"tools": selection.withheld},
         )
-    server = build_mcp(settings, specs, deps, metrics, catalog=all_specs("default"))
+    ledger = None
+    # One process serves stdio, so its own memory is the whole truth there.
+    shared = settings.transport == "http" and settings.approval_ledger and not settings.read_only
+    if settings.approval == "confirm" and shared:
+        ledger = LeaseLedger(kube, state_namespace(settings, kube), metrics)
+    approvals = Approvals(settings.approval_secret, settings.approval_ttl_seconds, ledger=ledger)
+    server = build_mcp(settings, specs, deps, metrics, approvals, catalog=all_specs("default"))
     log.info(
         "server assembled",
         extra={
@@ -74,6 +84,7 @@ def assemble(settings: Settings) -> Assembly:
             "read_only": settings.read_only,
             "destructive": settings.enable_destructive_operations,
             "helm_binary": helm.binary(),
+            "approval_ledger": f"Leases in namespace {ledger.namespace}" if ledger else "this process only",
         },
     )
     if helm.binary() is None:
@@ -81,18 +92,24 @@ def assemble(settings: Settings) -> Assembly:
             "helm binary not found: the Helm tools will answer with an error until it is installed",
             extra={"helm_binary": settings.helm_binary},
         )
-    return Assembly(settings, metrics, kube, helm, server)
+    return Assembly(settings, metrics, kube, helm, server, ledger)
 
 
 def create_app(settings: Settings) -> Starlette:
     parts = assemble(settings)
     mcp_app = streamable_app(parts.mcp, settings)
+    drain = Drain()
     parts.metrics.open_sessions.set_function(lambda: float(open_sessions(parts.mcp)))
-    ops = OpsEndpoints(Readiness(parts.kube, settings.readiness_cache_seconds, helm=parts.helm), parts.metrics)
+    parts.metrics.inflight_requests.set_function(lambda: float(drain.inflight))
+    parts.metrics.draining.set_function(lambda: 1.0 if drain.draining else 0.0)
+    readiness = Readiness(parts.kube, settings.readiness_cache_seconds, helm=parts.helm)
+    ops = OpsEndpoints(readiness, parts.metrics, drain)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with parts.mcp.session_manager.run():
+        async with parts.mcp.session_manager.run(), anyio.create_task_group() as background:
+            if parts.ledger is not None:
+                background.start_soon(parts.ledger.run_sweeps)
             log.info(
                 "serving",
                 extra={
@@ -103,11 +120,13 @@ def create_app(settings: Settings) -> Starlette:
                 },
             )
             yield
+            background.cancel_scope.cancel()
         log.info("stopped")
 
-    limited = RateLimit(mcp_app, rule=settings.rate_limit) if settings.rate_limit else mcp_app
+    gated = DrainGate(mcp_app, drain, stateful=not settings.stateless)
+    limited = RateLimit(gated, rule=settings.rate_limit) if settings.rate_limit else gated
     guarded = HostOriginGuard(limited, hosts=settings.allowed_hosts, origins=settings.allowed_origins)
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/healthz", ops.healthz, methods=["GET"]),
             Route("/readyz", ops.readyz, methods=["GET"]),
@@ -117,3 +136,5 @@ def create_app(settings: Settings) -> Starlette:
         middleware=[Middleware(CorrelationMiddleware)],
         lifespan=lifespan,
     )
+    app.state.drain = drain
+    return app

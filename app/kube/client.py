@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -18,13 +19,14 @@ from typing import Any
 import anyio
 import urllib3
 from kubernetes.client.exceptions import ApiException
+from opentelemetry.trace import Span, SpanKind
 
-from app import errors
+from app import errors, tracing
 from app.config import Settings
 from app.kube import errors as kube_errors
 from app.kube.contexts import ContextInfo, Contexts
 from app.observability import Metrics
-from app.policy import READ_VERBS, Policy
+from app.policy import READ_VERBS, Policy, Target
 from app.scope import dry_run_active, identity
 
 log = logging.getLogger("k8s_mcp.kube")
@@ -106,48 +108,95 @@ class Kube:
         groups = caller.groups if self.settings.impersonate and caller else ()
         if body is not None:
             headers["Content-Type"] = content_type or JSON
+        return await self._call(method, path, context, False, params, headers, groups, body, seconds, None)
+
+    async def own_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        purpose: str,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> Response:
+        """A request for the server's own bookkeeping (the approval ledger), not for a caller.
+
+        It runs with the server's own credentials in its default context, never impersonating the caller
+        and never in a session's switched context; the tool policy (read-only, namespaces, kinds) and dry
+        runs do not apply, because no tool asked for it. Timeouts, metrics, logs and traces are the same
+        as for every other call. Tools must not use this: their requests go through ``request``.
+        """
+        method = method.upper()
+        params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
+        headers = {"Accept": JSON}
+        if body is not None:
+            headers["Content-Type"] = JSON
+        return await self._call(method, path, None, True, params, headers, (), body, self.settings.api_timeout, purpose)
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        context: str | None,
+        own: bool,
+        params: list[tuple[str, str]],
+        headers: dict[str, str],
+        groups: tuple[str, ...],
+        body: Any,
+        seconds: float,
+        purpose: str | None,
+    ) -> Response:
         started = time.perf_counter()
         status = "error"
         target = _Target()
-        try:
-            with anyio.fail_after(seconds + 2):
-                # One trip to a worker thread for the whole call: choosing the context (a stat of the
-                # kubeconfig), the client and the request itself; each extra trip costs a thread hand-off.
-                response = await anyio.to_thread.run_sync(
-                    partial(
-                        self._resolve_and_send, target, context, method, path, params, headers, groups, body, seconds
-                    ),
-                    limiter=self._limiter,
-                    abandon_on_cancel=True,
-                )
-        except TimeoutError as e:
-            status = "timeout"
-            raise errors.Timeout(f"the API server did not answer within {seconds:g}s") from e
-        except (urllib3.exceptions.HTTPError, OSError, ApiException) as e:
-            status = "unreachable"
-            raise kube_errors.from_transport(e, target.host or "?") from e
-        else:
-            status = str(response.status)
-            if response.status >= 400:
-                raise kube_errors.from_status(response.status, response.body, None)
-            return response
-        finally:
-            elapsed = time.perf_counter() - started
-            if target.host is not None or status != "error":  # else no context or credentials: nothing was sent
-                self._record(method, path, status, target.context, elapsed)
+        with _kube_span(method, path, purpose, params) as span:
+            try:
+                with anyio.fail_after(seconds + 2):
+                    # One trip to a worker thread for the whole call: choosing the context (a stat of the
+                    # kubeconfig), the client and the request itself; each extra trip costs a thread hand-off.
+                    response = await anyio.to_thread.run_sync(
+                        partial(
+                            self._resolve_and_send,
+                            target,
+                            context,
+                            own,
+                            method,
+                            path,
+                            params,
+                            headers,
+                            groups,
+                            body,
+                            seconds,
+                        ),
+                        limiter=self._limiter,
+                        abandon_on_cancel=True,
+                    )
+            except TimeoutError as e:
+                status = "timeout"
+                raise errors.Timeout(f"the API server did not answer within {seconds:g}s") from e
+            except (urllib3.exceptions.HTTPError, OSError, ApiException) as e:
+                status = "unreachable"
+                raise kube_errors.from_transport(e, target.host or "?") from e
+            else:
+                status = str(response.status)
+                if response.status >= 400:
+                    raise kube_errors.from_status(response.status, response.body, None)
+                return response
+            finally:
+                elapsed = time.perf_counter() - started
+                if target.host is not None or status != "error":  # else no context or credentials: nothing was sent
+                    self._record(method, path, status, target.context, elapsed, purpose)
+                if span is not None:
+                    _end_kube_span(span, status, target)
 
-    def _record(self, method: str, path: str, status: str, context: str | None, elapsed: float) -> None:
+    def _record(
+        self, method: str, path: str, status: str, context: str | None, elapsed: float, purpose: str | None
+    ) -> None:
         self._metrics.kube_calls.labels(method, status).inc()
-        log.info(
-            "kube api call",
-            extra={
-                "verb": method,
-                "path": path,
-                "status": status,
-                "context": context,
-                "duration_ms": round(elapsed * 1000, 1),
-            },
-        )
+        fields = {"verb": method, "path": path, "status": status, "context": context}
+        if purpose:
+            fields["purpose"] = purpose
+        log.info("kube api call", extra={**fields, "duration_ms": round(elapsed * 1000, 1)})
 
     async def get_json(self, path: str, **kwargs: Any) -> Any:
         return (await self.request("GET", path, **kwargs)).json()
@@ -156,6 +205,7 @@ class Kube:
         self,
         target: _Target,
         context: str | None,
+        own: bool,
         method: str,
         path: str,
         params: list[tuple[str, str]],
@@ -165,7 +215,7 @@ class Kube:
         seconds: float,
     ) -> Response:
         """In a worker thread: the context and its client (noted in ``target`` for logs and errors), then the call."""
-        ctx = self.contexts.resolve(context)
+        ctx = self.contexts.server_default() if own else self.contexts.resolve(context)
         target.context = ctx.name
         client = self.contexts.client(ctx)
         target.host = client.configuration.host
@@ -178,6 +228,38 @@ class _Target:
 
     context: str | None = None
     host: str | None = None
+
+
+def _kube_span(
+    method: str, path: str, purpose: str | None, params: list[tuple[str, str]]
+) -> AbstractContextManager[Span | None]:
+    """The span of one API call: verb, resource, namespace and name (never the query, headers or body)."""
+    if not tracing.in_trace():
+        return tracing.NO_SPAN
+    parsed = Target.parse(path)
+    resource = "/".join(filter(None, (parsed.plural, parsed.subresource))) if parsed else path
+    qualified = f"{resource}.{parsed.group}" if parsed and parsed.group else resource
+    attributes = {
+        "http.request.method": method,
+        "url.path": path,
+        "k8s.resource": qualified,
+        "k8s.namespace.name": parsed.namespace if parsed else None,
+        "k8s.object.name": parsed.name if parsed else None,
+        "k8s_mcp.dry_run": True if ("dryRun", "All") in params else None,
+        "k8s_mcp.purpose": purpose,
+    }
+    return tracing.span(f"kube {method} {qualified}", kind=SpanKind.CLIENT, attributes=attributes)
+
+
+def _end_kube_span(span: Span, status: str, target: _Target) -> None:
+    tracing.set_attributes(span, {"k8s.context": target.context, "server.address": target.host})
+    if status.isdigit():
+        span.set_attribute("http.response.status_code", int(status))
+        if int(status) >= 400:
+            tracing.mark_error(span, status)
+    else:
+        span.set_attribute("k8s_mcp.kube.status", status)
+        tracing.mark_error(span, status)
 
 
 def _query_value(value: Any) -> str:

@@ -174,6 +174,23 @@ class Contexts:
             return contexts[0]
         raise Unavailable(f"kubeconfig {self._where} has no contexts")
 
+    def server_default(self) -> ContextInfo:
+        """The server's own default context (``--context`` or the kubeconfig's current-context), whatever
+        context an MCP session switched to: where the server keeps its own records."""
+        contexts = self._all()
+        for ctx in contexts:
+            if ctx.current:
+                return ctx
+        if self._settings.context:
+            raise Unavailable(f"the configured context {self._settings.context!r} is not in the kubeconfig")
+        if contexts:
+            return contexts[0]
+        raise Unavailable(f"kubeconfig {self._where} has no contexts")
+
+    def pod_namespace(self) -> str | None:
+        """The namespace of the pod this server runs in (its service account's), or None outside a cluster."""
+        return self._in_cluster_namespace() if self._kind == IN_CLUSTER else None
+
     # -- the per-session default context ---------------------------------------------------------
 
     def _session_choice(self) -> str | None:

@@ -32,7 +32,7 @@ import anyio
 import pyhelm3
 import yaml
 
-from app import errors
+from app import errors, tracing
 from app.config import Settings
 from app.kube.contexts import IN_CLUSTER, Contexts
 from app.kube.helmref import ChartRef, classify_chart, translate
@@ -296,39 +296,53 @@ class Helm:
         started = time.perf_counter()
         outcome = "error"
         limit = timeout + PROCESS_MARGIN
-        try:
-            async with self._limiter:
-                with anyio.fail_after(limit):
-                    done = await anyio.run_process(argv, input=stdin, stdout=PIPE, stderr=PIPE, check=False, env=env)
-        except TimeoutError as e:
-            outcome = "timeout"
-            raise errors.Timeout(f"helm {command} did not finish within {limit:g}s") from e
-        except OSError as e:
-            outcome = "unrunnable"
-            raise errors.Unavailable(f"cannot run helm at {binary}: {e.strerror or e}") from e
-        else:
-            if done.returncode == 0:
-                outcome = "ok"
-                return bytes(done.stdout)
-            error = translate(done.stderr.decode("utf-8", "replace"), release=release, namespace=namespace)
-            outcome = type(error).__name__.lower()
-            raise error
-        finally:
-            elapsed = time.perf_counter() - started
-            self._metrics.helm_calls.labels(command, outcome).inc()
-            self._metrics.helm_latency.labels(command).observe(elapsed)
-            log.info(
-                "helm call",
-                extra={
-                    "command": command,
-                    "release": release,
-                    "namespace": namespace,
-                    "context": target.context,
-                    "dry_run": previewing,
-                    "outcome": outcome,
-                    "duration_ms": round(elapsed * 1000, 1),
-                },
-            )
+        attributes = {
+            "helm.command": command,
+            "helm.release": release,
+            "k8s.namespace.name": namespace,
+            "k8s.context": target.context,
+            "k8s_mcp.dry_run": previewing,
+        }
+        with tracing.span(f"helm {command}", attributes=attributes) if tracing.in_trace() else tracing.NO_SPAN as span:
+            try:
+                async with self._limiter:
+                    with anyio.fail_after(limit):
+                        done = await anyio.run_process(
+                            argv, input=stdin, stdout=PIPE, stderr=PIPE, check=False, env=env
+                        )
+            except TimeoutError as e:
+                outcome = "timeout"
+                raise errors.Timeout(f"helm {command} did not finish within {limit:g}s") from e
+            except OSError as e:
+                outcome = "unrunnable"
+                raise errors.Unavailable(f"cannot run helm at {binary}: {e.strerror or e}") from e
+            else:
+                tracing.set_attributes(span, {"process.exit.code": done.returncode})
+                if done.returncode == 0:
+                    outcome = "ok"
+                    return bytes(done.stdout)
+                error = translate(done.stderr.decode("utf-8", "replace"), release=release, namespace=namespace)
+                outcome = type(error).__name__.lower()
+                raise error
+            finally:
+                elapsed = time.perf_counter() - started
+                tracing.set_attributes(span, {"k8s_mcp.outcome": outcome})
+                if outcome != "ok":
+                    tracing.mark_error(span, outcome)
+                self._metrics.helm_calls.labels(command, outcome).inc()
+                self._metrics.helm_latency.labels(command).observe(elapsed)
+                log.info(
+                    "helm call",
+                    extra={
+                        "command": command,
+                        "release": release,
+                        "namespace": namespace,
+                        "context": target.context,
+                        "dry_run": previewing,
+                        "outcome": outcome,
+                        "duration_ms": round(elapsed * 1000, 1),
+                    },
+                )
 
     # --- operations (plain data in, plain data out) ----------------------------------------------
 

@@ -30,11 +30,11 @@ from mcp.types import (
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app import errors, redaction
+from app import errors, redaction, tracing
 from app.approval import TOKEN_ARGUMENT, Approvals
 from app.config import Settings
 from app.observability import Metrics, audit
-from app.scope import identity, identity_key, previewing
+from app.scope import correlation_id, identity, identity_key, previewing
 from app.spec import Deps, ToolResult, ToolSpec
 from app.transport.outcomes import OK, failure
 
@@ -42,6 +42,9 @@ from app.transport.outcomes import OK, failure
 INPUT_REQUIRED_VERSION = "2026-07-28"
 #: The key of our one question in ``input_requests`` / ``input_responses``.
 APPROVAL_INPUT = "approval"
+
+#: Outcomes that mark the tool span failed (a preview, a question or a refusal by policy is not a failure).
+FAILED_OUTCOMES = frozenset({"error", "failed", "invalid"})
 
 SENSITIVE_ARGS = frozenset({"token", "password", "resource", "values", "approvalToken", "patch", "yamlContent"})
 
@@ -106,23 +109,42 @@ class ToolRunner:
         """Run one call of ``spec``; never raises for anything a client could cause."""
         started = time.perf_counter()
         record: dict[str, Any] = {"outcome": "error"}
+        shown = redact_arguments(arguments)
         self.metrics.inflight.inc()
-        try:
-            return await self._run(spec, dict(arguments), ctx, record)
-        finally:
-            elapsed = time.perf_counter() - started
-            self.metrics.inflight.dec()
-            self.metrics.tool_calls.labels(spec.name, record["outcome"]).inc()
-            self.metrics.tool_latency.labels(spec.name).observe(elapsed)
-            caller = identity.get()
-            audit(
-                "tool call",
-                tool=spec.name,
-                arguments=redact_arguments(arguments),
-                identity=caller.user if caller else None,
-                duration_ms=round(elapsed * 1000, 1),
-                **record,
-            )
+        with tracing.span(f"execute_tool {spec.name}", attributes=self._span_attributes(spec, shown)) as span:
+            try:
+                return await self._run(spec, dict(arguments), ctx, record)
+            finally:
+                elapsed = time.perf_counter() - started
+                self.metrics.inflight.dec()
+                self.metrics.tool_calls.labels(spec.name, record["outcome"]).inc()
+                self.metrics.tool_latency.labels(spec.name).observe(elapsed)
+                caller = identity.get()
+                tracing.set_attributes(
+                    span, {"k8s_mcp.outcome": record["outcome"], "k8s_mcp.approval": record.get("approval")}
+                )
+                if record["outcome"] in FAILED_OUTCOMES:
+                    tracing.mark_error(span, "tool_" + record["outcome"])
+                audit(
+                    "tool call",
+                    tool=spec.name,
+                    arguments=shown,
+                    identity=caller.user if caller else None,
+                    duration_ms=round(elapsed * 1000, 1),
+                    **record,
+                )
+
+    @staticmethod
+    def _span_attributes(spec: ToolSpec[Any], shown: dict[str, Any]) -> dict[str, Any] | None:
+        """The tool span's attributes: the arguments exactly as the audit line shows them (redacted)."""
+        if not tracing.enabled():
+            return None
+        return {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": spec.name,
+            "k8s_mcp.tool.arguments": json.dumps(shown, sort_keys=True, default=str),
+            "k8s_mcp.correlation_id": correlation_id.get(),
+        }
 
     async def _run(
         self, spec: ToolSpec[Any], arguments: dict[str, Any], ctx: Context | None, record: dict[str, Any]
@@ -168,7 +190,7 @@ class ToolRunner:
             return None
         caller = identity_key()
         if token is not None:
-            self.approvals.redeem(str(token), caller, spec.name, arguments)
+            await self.approvals.redeem(str(token), caller, spec.name, arguments)
             record["approval"] = "token"
             return None
         preview = await self._preview(spec, args)

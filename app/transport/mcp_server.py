@@ -25,6 +25,7 @@ from app.transport.prompts import plan_env, register_completions, register_promp
 from app.transport.scoping import RequestScope
 from app.transport.served import Served
 from app.transport.tools import ToolServer
+from app.transport.traceparent import trace_parent_middleware
 
 INSTRUCTIONS = (
     "Kubernetes tools. Lists come back as compact tables; pass 'continue' to page. Every tool takes an "
@@ -35,17 +36,24 @@ INSTRUCTIONS = (
 
 
 def build_mcp(
-    settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metrics: Metrics, *, catalog: list[ToolSpec[Any]]
+    settings: Settings,
+    specs: list[ToolSpec[Any]],
+    deps: Deps,
+    metrics: Metrics,
+    approvals: Approvals | None = None,
+    *,
+    catalog: list[ToolSpec[Any]],
 ) -> MCPServer:
     """The MCP server offering ``specs``; ``catalog`` is every tool the prompts' plans may name."""
-    runner = ToolRunner(deps, metrics, settings, Approvals(settings.approval_secret, settings.approval_ttl_seconds))
+    approvals = approvals or Approvals(settings.approval_secret, settings.approval_ttl_seconds)
+    runner = ToolRunner(deps, metrics, settings, approvals)
     auth = build_auth(settings)
     server = ToolServer(
         "k8s-mcp",
         specs=specs,
         runner=runner,
         title="Kubernetes MCP server",
-        version=_version(),
+        version=server_version(),
         instructions=INSTRUCTIONS,
         middleware=[RequestScope(stdio=settings.transport == "stdio")],
         log_level=settings.log_level,
@@ -53,6 +61,8 @@ def build_mcp(
         auth=auth[1] if auth else None,
         request_state_security=request_state_security(settings),
     )
+    # Outermost, before the SDK's own OpenTelemetry middleware: it picks the parent of the request's trace.
+    server.middleware.insert(0, trace_parent_middleware)
     served = Served(settings, metrics)
     register_prompts(server, deps, served, plan_env(settings, catalog, specs))
     register_resources(server, deps, served)
@@ -78,7 +88,7 @@ def open_sessions(server: MCPServer) -> int:
     return len(getattr(manager, "_server_instances", {}))
 
 
-def _version() -> str:
+def server_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:

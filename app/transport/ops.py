@@ -1,10 +1,15 @@
-"""Operational endpoints (/healthz, /readyz, /metrics) and the correlation-id middleware.
+"""Operational endpoints (/healthz, /readyz, /metrics), the correlation-id middleware and the drain.
 
 /healthz answers from memory: the process is alive. /readyz asks the cluster, at most once per
 ``readiness_cache_seconds``, and answers 503 with the reason when it cannot be reached, so a
 Deployment stops routing to a pod that cannot do its job without restarting it. It also says
 whether the Helm tools can run (``helm``); a missing helm binary does not make the pod unready,
 since every other tool still works.
+
+``Drain`` is the shutdown state: once it begins (SIGTERM), /readyz answers 503 at once, a stateful
+server refuses new 2025-era sessions (503, so the client's next try lands on another replica), and
+``DrainGate`` counts the MCP requests still in flight, so the process exits only once they finished
+(or the grace period ran out).
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ import time
 from dataclasses import dataclass
 
 import anyio
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,6 +32,7 @@ from app.observability import Metrics
 from app.scope import correlation_id, new_correlation_id
 
 CORRELATION_HEADER = "x-correlation-id"
+SHUTTING_DOWN = "this replica is shutting down; retry and another replica will answer"
 
 
 @dataclass
@@ -35,6 +42,58 @@ class _Check:
     reason: str
     helm_ok: bool = False
     helm: str = "not checked"
+
+
+class Drain:
+    """Shutdown in progress or not, and the MCP requests in flight (POST/DELETE; standing GET streams aside)."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.inflight = 0
+
+    @property
+    def draining(self) -> bool:
+        return self.since is not None
+
+    def begin(self) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+
+
+class DrainGate:
+    """ASGI middleware on /mcp: counts requests in flight and, while draining, refuses new sessions."""
+
+    def __init__(self, app: ASGIApp, drain: Drain, *, stateful: bool) -> None:
+        self.app = app
+        self.drain = drain
+        self.stateful = stateful
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] == "GET":
+            await self.app(scope, receive, send)
+            return
+        if self.drain.draining and self.stateful and self._opens_session(scope):
+            response = JSONResponse(
+                {"jsonrpc": "2.0", "id": None, "error": {"code": -32603, "message": SHUTTING_DOWN}},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+            await response(scope, receive, send)
+            return
+        self.drain.inflight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.drain.inflight -= 1
+
+    @staticmethod
+    def _opens_session(scope: Scope) -> bool:
+        """A POST without Mcp-Session-Id on the 2025 path: an initialize, which would open a session here."""
+        headers = Headers(scope=scope)
+        if scope["method"] != "POST" or headers.get("mcp-session-id"):
+            return False
+        version = headers.get("mcp-protocol-version")
+        return version is None or version in HANDSHAKE_PROTOCOL_VERSIONS
 
 
 class Readiness:
@@ -63,14 +122,17 @@ class Readiness:
 
 
 class OpsEndpoints:
-    def __init__(self, readiness: Readiness, metrics: Metrics) -> None:
+    def __init__(self, readiness: Readiness, metrics: Metrics, drain: Drain | None = None) -> None:
         self._readiness = readiness
         self._metrics = metrics
+        self._drain = drain or Drain()
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(self, request: Request) -> Response:
+        if self._drain.draining:
+            return JSONResponse({"status": "not ready", "reason": SHUTTING_DOWN}, status_code=503)
         check = await self._readiness.check()
         return JSONResponse(
             {

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from app.config import Settings, load_settings
@@ -24,6 +25,7 @@ CHART_MANAGED_SETTINGS = {
     "context",
     "in_cluster",
     "service_account_dir",
+    "state_namespace",  # from stateNamespace (default: the release namespace), where the chart's Role for it is
     # secrets come from Kubernetes Secrets (auth.tokensSecretName, approval.secretName), never the ConfigMap
     "auth_tokens_file",
     "auth_token",
@@ -164,3 +166,79 @@ def test_every_server_setting_is_either_in_the_values_schema_or_set_by_the_chart
         "a server setting was added or removed: update config in charts/k8s-mcp/values.yaml and values.schema.json"
     )
     assert set(values["config"]) == in_schema
+
+
+def test_writes_bring_the_approval_ledger_role_for_leases_in_the_state_namespace_only(
+    render: Render, tmp_path: Path
+) -> None:
+    assert not [o for o in render() if o["metadata"]["name"].endswith("-state")]  # read-only: no approvals
+    objects = render("--set", "rbac.write=true")
+    [role] = [o for o in objects if o["kind"] == "Role"]
+    assert role["metadata"] == {**role["metadata"], "name": "mcp-k8s-mcp-state", "namespace": "tools"}
+    assert role["rules"] == [
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create", "list", "delete"]}
+    ]
+    [binding] = [o for o in objects if o["kind"] == "RoleBinding"]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "mcp-k8s-mcp", "namespace": "tools"}]
+    assert server_settings(objects, tmp_path).state_namespace == "tools"
+    elsewhere = render("--set", "rbac.write=true", "--set", "stateNamespace=mcp-state")
+    [role] = [o for o in elsewhere if o["kind"] == "Role"]
+    assert role["metadata"]["namespace"] == "mcp-state"
+    assert server_settings(elsewhere, tmp_path).state_namespace == "mcp-state"
+    no_ledger = render("--set", "rbac.write=true", "--set", "config.approval_ledger=false")
+    assert not [o for o in no_ledger if o["kind"] == "Role"]
+
+
+def approval_env(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    env = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0].get("env") or []
+    return [e for e in env if e["name"] == "K8S_MCP_APPROVAL_SECRET"]
+
+
+def test_a_shared_approval_key_secret_is_created_unless_one_is_given(render: Render) -> None:
+    objects = render("--set", "rbac.write=true")
+    secret = one(objects, "Secret")
+    assert secret["metadata"]["name"] == "mcp-k8s-mcp-approval" and len(secret["data"]["secret"]) >= 48
+    assert approval_env(objects) == [
+        {
+            "name": "K8S_MCP_APPROVAL_SECRET",
+            "valueFrom": {"secretKeyRef": {"name": "mcp-k8s-mcp-approval", "key": "secret"}},
+        }
+    ]
+    own = render("--set", "rbac.write=true", "--set", "approval.secretName=mine", "--set", "approval.key=k")
+    assert not [o for o in own if o["kind"] == "Secret"]
+    assert approval_env(own)[0]["valueFrom"]["secretKeyRef"] == {"name": "mine", "key": "k"}
+    assert not approval_env(render())  # read-only: nothing to approve
+
+
+def test_shutdown_is_preStop_then_a_drain_that_the_grace_period_covers(render: Render) -> None:
+    pod = one(render(), "Deployment")["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
+    assert pod["terminationGracePeriodSeconds"] == 35 >= 5 + 2 + 20
+    assert container["readinessProbe"]["periodSeconds"] <= 2
+    with pytest.raises(AssertionError, match=r"must cover lifecycle\.preStopSeconds"):
+        render("--set", "terminationGracePeriodSeconds=20")
+    none = one(render("--set", "lifecycle.preStopSeconds=0"), "Deployment")["spec"]["template"]["spec"]
+    assert "lifecycle" not in none["containers"][0]
+
+
+def test_tracing_is_off_unless_an_endpoint_is_set_and_then_configured_by_otel_variables(render: Render) -> None:
+    def env_of(objects: list[dict[str, Any]]) -> dict[str, Any]:
+        env = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0].get("env") or []
+        return {e["name"]: e.get("value", e.get("valueFrom")) for e in env}
+
+    assert not [name for name in env_of(render()) if name.startswith("OTEL_")]
+    env = env_of(
+        render(
+            "--set",
+            "tracing.endpoint=http://collector.obs:4317",
+            "--set",
+            "tracing.protocol=grpc",
+            "--set",
+            "tracing.headersSecretName=otel-key",
+        )
+    )
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector.obs:4317"
+    assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "grpc" and env["OTEL_SERVICE_NAME"] == "k8s-mcp"
+    assert "k8s.pod.name=$(POD_NAME)" in env["OTEL_RESOURCE_ATTRIBUTES"]
+    assert env["OTEL_EXPORTER_OTLP_HEADERS"] == {"secretKeyRef": {"name": "otel-key", "key": "headers"}}

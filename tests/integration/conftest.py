@@ -157,7 +157,12 @@ def start_server(
 ) -> ServerProcess:
     port = port or free_port()
     log_path = tmp_dir / f"server-{port}.log"
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("K8S_MCP_", "KUBECONFIG", "MCP_PORT"))}
+    full_env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("K8S_MCP_", "KUBECONFIG", "MCP_PORT", "OTEL_"))
+    }
+    # No load balancer probes these servers, so nothing needs them to linger unready after SIGTERM;
+    # the shutdown tests set their own delay.
+    full_env["K8S_MCP_SHUTDOWN_DELAY_SECONDS"] = "0"
     full_env.update(env or {})
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
@@ -168,7 +173,8 @@ def start_server(
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    # A start takes about a second alone, but tens of seconds on a machine busy with other test runs.
+    deadline = time.monotonic() + 150
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
@@ -177,7 +183,7 @@ def start_server(
                 return ServerProcess(f"{base}/mcp", base, process, log_path)
         time.sleep(0.1)
     process.kill()
-    raise AssertionError(f"server did not answer /healthz within 90s:\n{log_path.read_text()}")
+    raise AssertionError(f"server did not answer /healthz within 150s:\n{log_path.read_text()}")
 
 
 @pytest.fixture(scope="session")
@@ -190,6 +196,32 @@ def server(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     proc = start_server(tmp_path_factory.mktemp("server"), "--kubeconfig", str(kubeconfig), "--rate-limit", "")
     yield proc
     proc.stop()
+
+
+@dataclass(frozen=True)
+class Jaeger:
+    """The rig's Jaeger v2: where servers send OTLP, and its query API."""
+
+    otlp_endpoint: str
+    query_url: str
+
+    def otel_env(self) -> dict[str, str]:
+        """What a server needs to send its traces here, flushed promptly."""
+        return {"OTEL_EXPORTER_OTLP_ENDPOINT": self.otlp_endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+
+
+@pytest.fixture(scope="session")
+def jaeger() -> Iterator[Jaeger]:
+    """rig/jaeger.sh up (built from its Go module on first use); stopped at the end if this session started it."""
+    script = str(ROOT / "rig" / "jaeger.sh")
+    was_running = subprocess.run([script, "status"], capture_output=True, check=False).returncode == 0
+    up = subprocess.run([script, "up"], capture_output=True, text=True, timeout=3600, check=False)
+    if up.returncode != 0:
+        pytest.fail(f"the tracing backend did not start: {up.stderr.strip()[-2000:]}", pytrace=False)
+    found = dict(line.split("=", 1) for line in up.stdout.splitlines() if "=" in line)
+    yield Jaeger(found["OTEL_EXPORTER_OTLP_ENDPOINT"], found["JAEGER_QUERY_URL"])
+    if not was_running:
+        subprocess.run([script, "down"], capture_output=True, check=False)
 
 
 @contextlib.asynccontextmanager

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -28,6 +29,7 @@ import pytest
 import yaml
 
 from tests.integration.conftest import ROOT, Kubectl, ServerProcess, connect, free_port, rig_bin, text_of
+from tests.integration.test_approval import delete_args, exists, token_of
 
 pytestmark = pytest.mark.anyio
 
@@ -70,9 +72,24 @@ def api_port(kubeconfig: Path) -> str:
     return str(urlsplit(server).port or 443)
 
 
+def deployment_env(kubectl: Kubectl, namespace: str) -> dict[str, str]:
+    """The env the chart gives the container, resolved as the kubelet would: values and Secret keys
+    (the downward API is left out; nothing here needs it)."""
+    deployment = json.loads(kubectl("get", "deployment", RELEASE, "-n", namespace, "-o", "json"))
+    resolved: dict[str, str] = {}
+    for entry in deployment["spec"]["template"]["spec"]["containers"][0].get("env") or []:
+        if "value" in entry:
+            resolved[entry["name"]] = entry["value"]
+        elif "secretKeyRef" in entry.get("valueFrom", {}):
+            ref = entry["valueFrom"]["secretKeyRef"]
+            data = kubectl("get", "secret", ref["name"], "-n", namespace, "-o", f"jsonpath={{.data.{ref['key']}}}")
+            resolved[entry["name"]] = base64.b64decode(data).decode()
+    return resolved
+
+
 def pod_env(sa_dir: Path, kubeconfig: Path) -> dict[str, str]:
     """The environment of the chart's pod: the image's PATH, the service host/port, no kubeconfig."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("K8S_MCP_", "KUBECONFIG", "MCP_PORT"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("K8S_MCP_", "KUBECONFIG", "MCP_PORT", "OTEL_"))}
     env.update(
         PATH=f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}",
         HOME=str(sa_dir.parent / "home"),  # no ~/.kube/config there
@@ -94,7 +111,7 @@ def start_like_the_pod(kubectl: Kubectl, kubeconfig: Path, namespace: str, workd
         process = subprocess.Popen(
             [str(ROOT / "entrypoint.sh"), *args],
             cwd=workdir,
-            env=pod_env(workdir / "sa", kubeconfig),
+            env={**pod_env(workdir / "sa", kubeconfig), **deployment_env(kubectl, namespace)},
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
@@ -151,6 +168,51 @@ def cluster_wide(kubectl: Kubectl, kubeconfig: Path, tmp_path_factory: pytest.Te
 @pytest.fixture(scope="module")
 def namespaced(kubectl: Kubectl, kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Install]:
     yield from install(kubectl, kubeconfig, tmp_path_factory.mktemp("namespaced"), "--set", "rbac.namespaced=true")
+
+
+@pytest.fixture(scope="module")
+def writable(kubectl: Kubectl, kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Install]:
+    """Writes and destructive tools on, in the release namespace only: approvals, hence the ledger."""
+    yield from install(
+        kubectl,
+        kubeconfig,
+        tmp_path_factory.mktemp("writable"),
+        "--set",
+        "rbac.namespaced=true,rbac.write=true,config.enable_destructive_operations=true",
+    )
+
+
+async def test_the_charts_role_lets_the_ledger_record_approvals_in_its_own_namespace_only(
+    writable: Install, kubectl: Kubectl, kubeconfig: Path
+) -> None:
+    ns = writable.namespace
+    kubectl("create", "configmap", "doomed", "-n", ns)
+    async with connect(writable.server.url, "auto") as client:
+        token = token_of(await client.call_tool("resources_delete", delete_args(ns)))
+        done = await client.call_tool("resources_delete", {**delete_args(ns), "approvalToken": token})
+        kubectl("create", "configmap", "doomed", "-n", ns)
+        replay = await client.call_tool("resources_delete", {**delete_args(ns), "approvalToken": token})
+    assert not done.is_error, text_of(done)
+    assert replay.is_error and "already used" in text_of(replay)
+    assert exists(kubectl, ns)
+    records = kubectl("get", "leases", "-n", ns, "-l", "k8s-mcp.io/record=approval-nonce", "-o", "name").split()
+    assert len(records) == 1
+    account = f"system:serviceaccount:{ns}:{writable.service_account}"
+    assert kubectl("auth", "can-i", "create", "leases", "-n", ns, "--as", account).strip() == "yes"
+    assert kubectl("auth", "can-i", "create", "leases", "-n", "default", "--as", account, check=False).strip() == "no"
+    assert kubectl("auth", "can-i", "get", "leases", "-n", ns, "--as", account, check=False).strip() == "no"
+
+
+def test_the_shared_approval_key_survives_an_upgrade(writable: Install, kubectl: Kubectl, kubeconfig: Path) -> None:
+    def key() -> str:
+        return kubectl(
+            "get", "secret", f"{RELEASE}-approval", "-n", writable.namespace, "-o", "jsonpath={.data.secret}"
+        )
+
+    before = key()
+    assert len(base64.b64decode(before)) == 48
+    helm(kubeconfig, "upgrade", RELEASE, str(CHART), "-n", writable.namespace, "--reuse-values", "--wait")
+    assert key() == before
 
 
 def test_the_chart_installs_and_its_pod_runs_as_the_charts_service_account(

@@ -23,14 +23,20 @@ pytestmark = pytest.mark.anyio
 
 @contextlib.contextmanager
 def replicas(
-    tmp_path: Path, kubeconfig: Path, mode: str, *server_args: str
+    tmp_path: Path,
+    kubeconfig: Path,
+    mode: str,
+    *server_args: str,
+    count: int = 2,
+    env: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, list[ServerProcess]]]:
-    """Two servers behind rr_proxy (round-robin or learned stickiness); yields the proxy's /mcp URL and them."""
+    """``count`` servers behind rr_proxy (round-robin, learned stickiness or readiness-aware round-robin);
+    yields the proxy's /mcp URL and the servers (the list is live: a test may replace a restarted one)."""
     servers: list[ServerProcess] = []
     proxy: subprocess.Popen[bytes] | None = None
     try:
-        for _ in range(2):
-            servers.append(start_server(tmp_path, "--kubeconfig", str(kubeconfig), *server_args))
+        for _ in range(count):
+            servers.append(start_server(tmp_path, "--kubeconfig", str(kubeconfig), *server_args, env=env))
         port = free_port()
         proxy = subprocess.Popen(
             [sys.executable, "-m", "tests.integration.rr_proxy", str(port), mode, *(s.base for s in servers)],
@@ -39,9 +45,9 @@ def replicas(
         deadline = time.monotonic() + 20
         while True:
             with contextlib.suppress(httpx2.HTTPError):
-                httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            assert time.monotonic() < deadline, "proxy did not start"
+                if all(httpx2.get(f"http://127.0.0.1:{port}/_proxy/ready", timeout=1).json()["ready"]):
+                    break
+            assert time.monotonic() < deadline, "proxy did not start or does not see every backend ready"
             time.sleep(0.1)
         yield f"http://127.0.0.1:{port}/mcp", servers
     finally:

@@ -72,3 +72,10 @@ def test_settings_are_frozen() -> None:
     settings = load_settings([], environ={})
     with pytest.raises(ValueError):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_the_state_namespace_must_be_a_namespace_name_and_is_unset_by_default() -> None:
+    assert load_settings([], environ={}).state_namespace is None
+    assert load_settings([], environ={"K8S_MCP_STATE_NAMESPACE": "k8s-mcp"}).state_namespace == "k8s-mcp"
+    with pytest.raises(ConfigError, match="K8S_MCP_STATE_NAMESPACE"):
+        load_settings(["--state-namespace", "Not_A_Namespace"], environ={})

@@ -88,6 +88,37 @@ true
 {{- toJson (uniq $hosts) -}}
 {{- end -}}
 
+{{/* Where the server keeps its own records (spent approval tokens). */}}
+{{- define "k8s-mcp.stateNamespace" -}}
+{{- .Values.stateNamespace | default .Release.Namespace -}}
+{{- end -}}
+
+{{/* "true" when the server records spent approval tokens in the cluster (confirm approval, ledger on, writes possible). */}}
+{{- define "k8s-mcp.ledger" -}}
+{{- if and (eq (toString (.Values.config.approval | default "confirm")) "confirm") (ne (toString .Values.config.approval_ledger) "false") (ne (include "k8s-mcp.readOnly" .) "true") -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding the shared approval key: the user's, or the one the chart creates when changes are
+possible (a read-only server approves nothing); empty: none. */}}
+{{- define "k8s-mcp.approvalSecretName" -}}
+{{- if .Values.approval.secretName -}}
+{{- .Values.approval.secretName -}}
+{{- else if and .Values.approval.create (ne (include "k8s-mcp.readOnly" .) "true") -}}
+{{- printf "%s-approval" (include "k8s-mcp.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Seconds a pod may need between its deletion and its exit: preStop, the unready delay, the grace for requests in flight. */}}
+{{- define "k8s-mcp.shutdownSeconds" -}}
+{{- $delay := .Values.config.shutdown_delay_seconds -}}
+{{- if kindIs "invalid" $delay }}{{ $delay = 2 }}{{ end -}}
+{{- $grace := .Values.config.shutdown_grace_seconds -}}
+{{- if kindIs "invalid" $grace }}{{ $grace = 20 }}{{ end -}}
+{{- add (int .Values.lifecycle.preStopSeconds) (int (ceil $delay)) (int (ceil $grace)) -}}
+{{- end -}}
+
 {{/* The server's config file: the user's settings (empty ones left to the server's defaults) plus what the chart decides. */}}
 {{- define "k8s-mcp.serverConfig" -}}
 {{- $cfg := dict -}}
@@ -101,6 +132,7 @@ true
 {{- $_ := set $cfg "host" "0.0.0.0" -}}
 {{- $_ := set $cfg "port" (int .Values.containerPort) -}}
 {{- $_ := set $cfg "allowed_hosts" (include "k8s-mcp.allowedHosts" . | fromJsonArray) -}}
+{{- $_ := set $cfg "state_namespace" (include "k8s-mcp.stateNamespace" .) -}}
 {{- if .Values.auth.tokensSecretName -}}
 {{- $_ := set $cfg "auth_tokens_file" (printf "/etc/k8s-mcp/auth/%s" .Values.auth.tokensKey) -}}
 {{- end -}}
