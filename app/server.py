@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -24,8 +25,10 @@ from app.observability import Metrics
 from app.policy import Policy
 from app.spec import Deps
 from app.tools.catalog import exposed_specs
+from app.transport.auth import Auth, build_auth
 from app.transport.guard import HostOriginGuard
 from app.transport.mcp_server import build_mcp, open_sessions, streamable_app
+from app.transport.oidc import Issuer
 from app.transport.ops import CorrelationMiddleware, OpsEndpoints, Readiness
 from app.transport.ratelimit import RateLimit
 
@@ -41,6 +44,7 @@ class Assembly:
     kube: Kube
     helm: Helm
     mcp: MCPServer
+    auth: Auth | None
 
 
 def assemble(settings: Settings) -> Assembly:
@@ -63,7 +67,8 @@ def assemble(settings: Settings) -> Assembly:
             "enabled tools hidden by read-only or destructive gating",
             extra={"tools": selection.withheld},
         )
-    server = build_mcp(settings, specs, deps, metrics)
+    auth = build_auth(settings)
+    server = build_mcp(settings, specs, deps, metrics, auth)
     log.info(
         "server assembled",
         extra={
@@ -74,6 +79,9 @@ def assemble(settings: Settings) -> Assembly:
             "read_only": settings.read_only,
             "destructive": settings.enable_destructive_operations,
             "helm_binary": helm.binary(),
+            "auth": "bearer tokens" if auth else "none",
+            "oidc_issuer": settings.oidc_issuer,
+            "cluster_auth": settings.cluster_auth_mode,
         },
     )
     if helm.binary() is None:
@@ -81,18 +89,35 @@ def assemble(settings: Settings) -> Assembly:
             "helm binary not found: the Helm tools will answer with an error until it is installed",
             extra={"helm_binary": settings.helm_binary},
         )
-    return Assembly(settings, metrics, kube, helm, server)
+    return Assembly(settings, metrics, kube, helm, server, auth)
+
+
+async def first_contact(issuer: Issuer) -> None:
+    """Fetch the issuer's metadata and keys once at start, so the first caller does not wait for it and a
+    wrong or unreachable issuer shows in the log at once; the server serves either way (/readyz says 503)."""
+    ok, detail = await anyio.to_thread.run_sync(issuer.probe, abandon_on_cancel=True)
+    if ok:
+        log.info("identity provider reachable", extra={"detail": detail})
+    else:
+        log.error(
+            "identity provider unusable: bearer JWTs are answered 503 and /readyz is 503 until it answers",
+            extra={"reason": detail},
+        )
 
 
 def create_app(settings: Settings) -> Starlette:
     parts = assemble(settings)
     mcp_app = streamable_app(parts.mcp, settings)
     parts.metrics.open_sessions.set_function(lambda: float(open_sessions(parts.mcp)))
-    ops = OpsEndpoints(Readiness(parts.kube, settings.readiness_cache_seconds, helm=parts.helm), parts.metrics)
+    issuer = parts.auth.issuer if parts.auth else None
+    readiness = Readiness(parts.kube, settings.readiness_cache_seconds, helm=parts.helm, issuer=issuer)
+    ops = OpsEndpoints(readiness, parts.metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with parts.mcp.session_manager.run():
+        async with parts.mcp.session_manager.run(), anyio.create_task_group() as background:
+            if issuer is not None:
+                background.start_soon(first_contact, issuer)
             log.info(
                 "serving",
                 extra={
@@ -103,9 +128,11 @@ def create_app(settings: Settings) -> Starlette:
                 },
             )
             yield
+            background.cancel_scope.cancel()
         log.info("stopped")
 
-    limited = RateLimit(mcp_app, rule=settings.rate_limit) if settings.rate_limit else mcp_app
+    served = parts.auth.challenges(mcp_app) if parts.auth else mcp_app
+    limited = RateLimit(served, rule=settings.rate_limit) if settings.rate_limit else served
     guarded = HostOriginGuard(limited, hosts=settings.allowed_hosts, origins=settings.allowed_origins)
     return Starlette(
         routes=[

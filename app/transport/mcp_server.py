@@ -19,7 +19,7 @@ from app.config import Settings
 from app.documents.objects import KindIndex
 from app.observability import Metrics
 from app.spec import Deps, ToolSpec
-from app.transport.auth import build_auth
+from app.transport.auth import Auth
 from app.transport.calls import ToolRunner
 from app.transport.documents import register_resources
 from app.transport.prompts import plan_env, register_completions, register_prompts
@@ -35,10 +35,11 @@ INSTRUCTIONS = (
 )
 
 
-def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metrics: Metrics) -> MCPServer:
+def build_mcp(
+    settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metrics: Metrics, auth: Auth | None = None
+) -> MCPServer:
     by_name = {s.name: s for s in specs}
     runner = ToolRunner(deps, metrics, settings, Approvals(settings.approval_secret, settings.approval_ttl_seconds))
-    auth = build_auth(settings)
     server = CompactSchemaServer(
         "k8s-mcp",
         title="Kubernetes MCP server",
@@ -46,8 +47,8 @@ def build_mcp(settings: Settings, specs: list[ToolSpec[Any]], deps: Deps, metric
         instructions=INSTRUCTIONS,
         middleware=[validation_middleware(by_name, runner)],
         log_level=settings.log_level,
-        token_verifier=auth[0] if auth else None,
-        auth=auth[1] if auth else None,
+        token_verifier=auth.verifier if auth else None,
+        auth=auth.settings if auth else None,
         request_state_security=request_state_security(settings),
     )
     for spec in specs:

@@ -111,7 +111,8 @@ function buildProvider(dir) {
   const provider = new Provider(issuerOf(dir), {
     jwks: loadJwks(dir),
     cookies: { keys: [cookieKey(dir)] },
-    scopes: ["openid", "offline_access", "profile", "groups"],
+    // The resource scopes are listed too: clients register with the scopes they will ask for.
+    scopes: ["openid", "offline_access", "profile", "groups", ...RESOURCE_SCOPES.split(" ")],
     claims: { openid: ["sub"], profile: ["name", "preferred_username"], groups: ["groups"] },
     async findAccount(_ctx, id) {
       const user = USERS[id];

@@ -62,9 +62,7 @@ def run_rig(command: str, directory: Path) -> str:
 
 
 def read_provider(directory: Path) -> Provider:
-    values = dict(
-        line.split("=", 1) for line in (directory / "provider.env").read_text().splitlines() if "=" in line
-    )
+    values = dict(line.split("=", 1) for line in (directory / "provider.env").read_text().splitlines() if "=" in line)
     return Provider(directory, values["K8S_MCP_OIDC_ISSUER"], Path(values["K8S_MCP_OIDC_CA_FILE"]))
 
 
