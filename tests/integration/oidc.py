@@ -4,24 +4,33 @@ A person's part of an OAuth login is following redirects, filling the login form
 ``Browser`` does exactly that with plain HTTP requests (cookies kept, redirects followed one by one)
 until the provider redirects to the client's redirect URI, and hands back that URL with its ``code``.
 ``register`` and ``token_for`` are the client's part (dynamic registration, PKCE, code exchange),
-for tests that want a token without an MCP client in between.
+for tests that want a token without an MCP client in between; ``oauth_session`` is the Python SDK's
+own OAuth client doing that part instead.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import re
 import secrets
 import ssl
 import subprocess
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
+import anyio
 import httpx2
+from mcp import Client
+from mcp.client.auth import OAuthClientProvider
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from pydantic import AnyUrl
 
 ROOT = Path(__file__).resolve().parents[2]
 OIDC_SH = ROOT / "rig" / "oidc.sh"
@@ -182,3 +191,62 @@ def token_for(
     assert response.status_code == 200, response.text
     tokens: dict[str, Any] = response.json()
     return tokens
+
+
+class MemoryStorage:
+    """What the SDK's OAuth client remembers (tokens, its registration), in memory."""
+
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info
+
+
+@contextlib.asynccontextmanager
+async def oauth_session(
+    url: str, provider: Provider, user: str, mode: str, storage: MemoryStorage | None = None
+) -> AsyncIterator[tuple[Client, MemoryStorage]]:
+    """The Python SDK's own OAuth client in front of an MCP client that knows only ``url``.
+
+    The SDK discovers, registers, builds the authorization URL (PKCE, resource indicator) and exchanges
+    the code; ``Browser`` plays the person who logs in at the provider when the SDK "opens" that URL.
+    """
+    storage = storage or MemoryStorage()
+    landed: dict[str, str] = {}
+    redirect = "http://127.0.0.1:1/callback"
+
+    async def open_in_browser(authorization_url: str) -> None:
+        landed["url"] = await anyio.to_thread.run_sync(
+            lambda: Browser(provider, user).authorize(authorization_url, redirect)
+        )
+
+    async def read_redirect() -> AuthorizationCodeResult:
+        query = parse_qs(urlparse(landed.pop("url")).query)
+        return AuthorizationCodeResult(
+            code=query["code"][0], state=query.get("state", [None])[0], iss=query.get("iss", [None])[0]
+        )
+
+    metadata = OAuthClientMetadata(
+        client_name="k8s-mcp tests (python sdk)",
+        redirect_uris=[AnyUrl(redirect)],
+        grant_types=["authorization_code", "refresh_token"],
+        response_types=["code"],
+        token_endpoint_auth_method="none",
+    )
+    auth = OAuthClientProvider(url, metadata, storage, open_in_browser, read_redirect)
+    async with (
+        httpx2.AsyncClient(auth=auth, verify=provider.ssl_context(), timeout=60) as http,
+        Client(streamable_http_client(url, http_client=http), mode=mode) as client,
+    ):
+        yield client, storage
