@@ -72,3 +72,36 @@ def test_settings_are_frozen() -> None:
     settings = load_settings([], environ={})
     with pytest.raises(ValueError):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_cluster_auth_modes_and_the_older_impersonate_switch() -> None:
+    issuer = {"K8S_MCP_OIDC_ISSUER": "https://idp.example"}
+    assert load_settings([], environ={}).cluster_auth_mode == "server"
+    assert load_settings(["--impersonate"], environ=issuer).cluster_auth_mode == "impersonate"
+    assert load_settings(["--cluster-auth", "Passthrough"], environ=issuer).cluster_auth_mode == "passthrough"
+    assert (
+        load_settings([], environ={**issuer, "K8S_MCP_CLUSTER_AUTH": "impersonate"}).cluster_auth_mode == "impersonate"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "message"),
+    [
+        (
+            ["--cluster-auth", "passthrough"],
+            {},
+            "invalid settings: cluster_auth passthrough needs authenticated callers",
+        ),
+        (["--impersonate"], {}, "invalid settings: cluster_auth impersonate needs authenticated callers"),
+        (
+            ["--impersonate", "--cluster-auth", "passthrough"],
+            {"K8S_MCP_AUTH_TOKEN": "t"},
+            "invalid settings: impersonate and cluster_auth passthrough exclude each other",
+        ),
+        (["--cluster-auth", "sideways"], {}, "invalid setting cluster_auth (K8S_MCP_CLUSTER_AUTH): Input should be"),
+    ],
+)
+def test_an_impossible_cluster_auth_is_one_line(argv: list[str], environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(argv, environ=environ)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
