@@ -28,11 +28,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from typing import Any
-
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from app.transport.challenge import IssuerUnavailable, Rejection
+
+if TYPE_CHECKING:
+    import jwt
 
 log = logging.getLogger("k8s_mcp.auth")
 
@@ -71,6 +72,9 @@ class Issuer:
         timeout: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        import jwt  # here, not at module level: PyJWT with cryptography adds to every start, and only OIDC needs it
+
+        self._jwt = jwt
         self.issuer = issuer
         self._jwks_uri = jwks_url
         self._tls = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
@@ -129,8 +133,8 @@ class Issuer:
             if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
                 continue
             try:
-                key = jwt.PyJWK(entry)
-            except jwt.PyJWTError:
+                key = self._jwt.PyJWK(entry)
+            except self._jwt.PyJWTError:
                 continue  # a key type or algorithm this server cannot use; the others still count
             keys[str(entry.get("kid") or "")] = key
             if entry.get("alg"):
@@ -197,6 +201,7 @@ class Issuer:
 
     def verify(self, token: str, audience: str) -> dict[str, Any]:
         """The token's claims when it is a JWT this issuer signed for ``audience``, unexpired; else Rejection."""
+        jwt = self._jwt
         try:
             header = jwt.get_unverified_header(token)
             unverified: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
