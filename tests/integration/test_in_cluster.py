@@ -99,7 +99,7 @@ def start_like_the_pod(kubectl: Kubectl, kubeconfig: Path, namespace: str, workd
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # two Python starts (preflight, server); a machine busy compiling makes each slow
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
@@ -108,7 +108,7 @@ def start_like_the_pod(kubectl: Kubectl, kubeconfig: Path, namespace: str, workd
                 return ServerProcess(f"{base}/mcp", base, process, log_path), " ".join(args)
         time.sleep(0.1)
     process.send_signal(signal.SIGKILL)
-    raise AssertionError(f"server did not answer /healthz within 30s:\n{log_path.read_text()}")
+    raise AssertionError(f"server did not answer /healthz within 60s:\n{log_path.read_text()}")
 
 
 def install(kubectl: Kubectl, kubeconfig: Path, workdir: Path, *values: str) -> Iterator[Install]:
