@@ -7,7 +7,7 @@ UV ?= uv
 PYTEST_ARGS ?=
 export KUBECONFIG_TEST := $(CURDIR)/.cluster/kubeconfig
 
-.PHONY: run test lint unit integration chart image image-test docker-down cluster-up cluster-down jaeger jaeger-down sync interop-deps clean uv
+.PHONY: run test lint unit integration chart image image-test docker-down cluster-up cluster-down jaeger jaeger-down sync interop-deps oidc-deps clean uv
 
 uv:
 	@command -v $(UV) >/dev/null 2>&1 || { \
@@ -23,6 +23,11 @@ interop-deps:
 	@[[ tests/interop/node_modules/.package-lock.json -nt tests/interop/package-lock.json ]] || \
 	  npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 
+# The test rig's OpenID provider (oidc-provider), at the versions in rig/oidc/package-lock.json.
+oidc-deps:
+	@[[ rig/oidc/node_modules/.package-lock.json -nt rig/oidc/package-lock.json ]] || \
+	  npm ci --prefix rig/oidc --no-audit --no-fund --loglevel=error
+
 run: sync
 	@./rig/run.sh
 
@@ -35,7 +40,7 @@ lint: sync
 unit: sync
 	$(UV) run pytest tests/unit -q $(PYTEST_ARGS)
 
-integration: sync interop-deps cluster-up jaeger
+integration: sync interop-deps oidc-deps cluster-up jaeger
 	K8S_MCP_TEST_KUBECONFIG=$(KUBECONFIG_TEST) $(UV) run pytest tests/integration -q $(PYTEST_ARGS)
 
 # Dockerfile (hadolint), compose, shell scripts, the chart (lint, template, schema, server-side dry run).
@@ -69,6 +74,7 @@ cluster-up:
 
 cluster-down:
 	./rig/cluster.sh down
+	./rig/oidc.sh down
 
 # The tracing backend of the trace tests (Jaeger v2 from its Go module, cached); the tests start it.
 jaeger:
@@ -78,4 +84,5 @@ jaeger-down:
 	./rig/jaeger.sh down
 
 clean: cluster-down docker-down jaeger-down
-	rm -rf .tools .venv .pytest_cache .mypy_cache .ruff_cache tests/interop/node_modules
+	./rig/oidc.sh clean
+	rm -rf .tools .venv .pytest_cache .mypy_cache .ruff_cache tests/interop/node_modules rig/oidc/node_modules

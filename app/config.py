@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.errors import ConfigError
 
@@ -167,8 +167,21 @@ class Settings(BaseModel):
     )
     oidc_jwks_url: str | None = Field(
         None,
-        description="JWKS URL (default: <issuer>/.well-known/jwks.json)",
+        description="JWKS URL (default: the jwks_uri of the issuer's /.well-known/openid-configuration)",
         json_schema_extra=_env("K8S_MCP_OIDC_JWKS_URL"),
+    )
+    oidc_ca_file: str | None = Field(
+        None,
+        description="CA bundle (PEM) to trust for the issuer's HTTPS, e.g. a private IdP's CA (default: system CAs)",
+        json_schema_extra=_env("K8S_MCP_OIDC_CA_FILE"),
+    )
+    oidc_jwks_cache_seconds: float = Field(
+        300,
+        ge=1,
+        le=86_400,
+        description="How long the issuer's keys are reused before they are fetched again (a token with an "
+        "unknown key id fetches them at once); a key the issuer stopped publishing is refused after this",
+        json_schema_extra=_env("K8S_MCP_OIDC_JWKS_CACHE_SECONDS"),
     )
     oidc_username_claim: str = Field(
         "sub", description="JWT claim that names the user", json_schema_extra=_env("K8S_MCP_OIDC_USERNAME_CLAIM")
@@ -188,9 +201,16 @@ class Settings(BaseModel):
         description="External base URL of this server, for OAuth metadata (default http://<host>:<port>)",
         json_schema_extra=_env("K8S_MCP_PUBLIC_URL"),
     )
+    cluster_auth: Literal["server", "impersonate", "passthrough"] = Field(
+        "server",
+        description="Who the API server sees: server = this server's own credentials; impersonate = the "
+        "caller, through Impersonate-User/Group on the server's credentials; passthrough = the caller's "
+        "own bearer token is sent to the API server (the server needs only its URL and CA)",
+        json_schema_extra=_env("K8S_MCP_CLUSTER_AUTH"),
+    )
     impersonate: bool = Field(
         False,
-        description="Act as the authenticated caller (Impersonate-User/Group), so cluster RBAC decides",
+        description="Same as --cluster-auth impersonate",
         json_schema_extra=_env("K8S_MCP_IMPERSONATE"),
     )
     rate_limit: str = Field(
@@ -347,6 +367,27 @@ class Settings(BaseModel):
             return "true" if value else "false"
         return value.lower() if isinstance(value, str) else value
 
+    @field_validator("cluster_auth", mode="before")
+    @classmethod
+    def _lower_cluster_auth(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _cluster_auth_consistent(self) -> Settings:
+        if self.impersonate and self.cluster_auth == "passthrough":
+            raise ValueError("impersonate and cluster_auth passthrough exclude each other; choose one cluster_auth")
+        if self.cluster_auth_mode != "server" and not self.auth_enabled:
+            raise ValueError(
+                f"cluster_auth {self.cluster_auth_mode} needs authenticated callers: set oidc_issuer "
+                "(K8S_MCP_OIDC_ISSUER) or static tokens (K8S_MCP_AUTH_TOKENS_FILE)"
+            )
+        return self
+
+    @property
+    def cluster_auth_mode(self) -> Literal["server", "impersonate", "passthrough"]:
+        """The effective mode: ``impersonate = true`` is the older spelling of ``cluster_auth impersonate``."""
+        return "impersonate" if self.impersonate and self.cluster_auth == "server" else self.cluster_auth
+
     @property
     def auth_enabled(self) -> bool:
         return bool(self.auth_tokens_file or self.auth_token or self.oidc_issuer)
@@ -434,6 +475,9 @@ def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] 
         return Settings(**layered)
     except ValidationError as e:
         error = e.errors()[0]
-        key = str(error["loc"][0]) if error["loc"] else "?"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if not error["loc"]:  # a rule across several settings
+            raise ConfigError(f"invalid settings: {message}") from e
+        key = str(error["loc"][0])
         where = f" ({env_name(key)})" if key in Settings.model_fields else ""
-        raise ConfigError(f"invalid setting {key}{where}: {error['msg']}") from e
+        raise ConfigError(f"invalid setting {key}{where}: {message}") from e

@@ -27,8 +27,10 @@ from app.observability import Metrics
 from app.policy import Policy
 from app.spec import Deps
 from app.tools.catalog import all_specs, exposed_specs
+from app.transport.auth import Auth, build_auth
 from app.transport.guard import HostOriginGuard
 from app.transport.mcp_server import build_mcp, open_sessions, streamable_app
+from app.transport.oidc import Issuer
 from app.transport.ops import CorrelationMiddleware, Drain, DrainGate, OpsEndpoints, Readiness
 from app.transport.ratelimit import RateLimit
 
@@ -45,6 +47,7 @@ class Assembly:
     helm: Helm
     mcp: MCPServer
     ledger: LeaseLedger | None
+    auth: Auth | None
 
 
 def assemble(settings: Settings) -> Assembly:
@@ -73,7 +76,8 @@ def assemble(settings: Settings) -> Assembly:
     if settings.approval == "confirm" and shared:
         ledger = LeaseLedger(kube, state_namespace(settings, kube), metrics)
     approvals = Approvals(settings.approval_secret, settings.approval_ttl_seconds, ledger=ledger)
-    server = build_mcp(settings, specs, deps, metrics, approvals, catalog=all_specs("default"))
+    auth = build_auth(settings)
+    server = build_mcp(settings, specs, deps, metrics, approvals, auth, catalog=all_specs("default"))
     log.info(
         "server assembled",
         extra={
@@ -85,6 +89,9 @@ def assemble(settings: Settings) -> Assembly:
             "destructive": settings.enable_destructive_operations,
             "helm_binary": helm.binary(),
             "approval_ledger": f"Leases in namespace {ledger.namespace}" if ledger else "this process only",
+            "auth": "bearer tokens" if auth else "none",
+            "oidc_issuer": settings.oidc_issuer,
+            "cluster_auth": settings.cluster_auth_mode,
         },
     )
     if helm.binary() is None:
@@ -92,7 +99,20 @@ def assemble(settings: Settings) -> Assembly:
             "helm binary not found: the Helm tools will answer with an error until it is installed",
             extra={"helm_binary": settings.helm_binary},
         )
-    return Assembly(settings, metrics, kube, helm, server, ledger)
+    return Assembly(settings, metrics, kube, helm, server, ledger, auth)
+
+
+async def first_contact(issuer: Issuer) -> None:
+    """Fetch the issuer's metadata and keys once at start, so the first caller does not wait for it and a
+    wrong or unreachable issuer shows in the log at once; the server serves either way (/readyz says 503)."""
+    ok, detail = await anyio.to_thread.run_sync(issuer.probe, abandon_on_cancel=True)
+    if ok:
+        log.info("identity provider reachable", extra={"detail": detail})
+    else:
+        log.error(
+            "identity provider unusable: bearer JWTs are answered 503 and /readyz is 503 until it answers",
+            extra={"reason": detail},
+        )
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -102,7 +122,8 @@ def create_app(settings: Settings) -> Starlette:
     parts.metrics.open_sessions.set_function(lambda: float(open_sessions(parts.mcp)))
     parts.metrics.inflight_requests.set_function(lambda: float(drain.inflight))
     parts.metrics.draining.set_function(lambda: 1.0 if drain.draining else 0.0)
-    readiness = Readiness(parts.kube, settings.readiness_cache_seconds, helm=parts.helm)
+    issuer = parts.auth.issuer if parts.auth else None
+    readiness = Readiness(parts.kube, settings.readiness_cache_seconds, helm=parts.helm, issuer=issuer)
     ops = OpsEndpoints(readiness, parts.metrics, drain)
 
     @contextlib.asynccontextmanager
@@ -110,6 +131,8 @@ def create_app(settings: Settings) -> Starlette:
         async with parts.mcp.session_manager.run(), anyio.create_task_group() as background:
             if parts.ledger is not None:
                 background.start_soon(parts.ledger.run_sweeps)
+            if issuer is not None:
+                background.start_soon(first_contact, issuer)
             log.info(
                 "serving",
                 extra={
@@ -124,7 +147,8 @@ def create_app(settings: Settings) -> Starlette:
         log.info("stopped")
 
     gated = DrainGate(mcp_app, drain, stateful=not settings.stateless)
-    limited = RateLimit(gated, rule=settings.rate_limit) if settings.rate_limit else gated
+    served = parts.auth.challenges(gated) if parts.auth else gated
+    limited = RateLimit(served, rule=settings.rate_limit) if settings.rate_limit else served
     guarded = HostOriginGuard(limited, hosts=settings.allowed_hosts, origins=settings.allowed_origins)
     app = Starlette(
         routes=[

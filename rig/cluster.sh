@@ -7,6 +7,12 @@
 #   rig/cluster.sh up      build (cached) + start; writes .cluster/kubeconfig
 #   rig/cluster.sh down    stop and delete everything under .cluster/
 #   rig/cluster.sh status  exit 0 when the API server answers
+#
+# The API server also trusts the rig's OpenID provider (rig/oidc.sh, started first when Node is
+# there): a JWT authenticator in a structured authentication configuration (--authentication-config)
+# maps the token's sub to the user name and its groups claim to groups, and accepts the audience the
+# provider adds to every access token. So a caller's own token works against the API server
+# (k8s-mcp --cluster-auth passthrough). K8S_MCP_CLUSTER_OIDC=0 leaves it out.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -15,6 +21,9 @@ source "$here/versions.env"
 NAME="${K8S_MCP_CLUSTER_NAME:-k8s-mcp}"
 DIR="${K8S_MCP_CLUSTER_DIR:-$root/.cluster}"
 KCFG="$DIR/kubeconfig"
+OIDC_DIR="${K8S_MCP_OIDC_DIR:-$root/.oidc}"
+# The audience rig/oidc/server.mjs adds to every JWT access token.
+OIDC_AUDIENCE="${K8S_MCP_OIDC_CLUSTER_AUDIENCE:-kubernetes}"
 NODES="${K8S_MCP_CLUSTER_NODES:-2}"
 export KWOK_WORKDIR="$DIR/kwok"
 log() { printf '[cluster %s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -30,6 +39,14 @@ write_config() {
     [[ -d "$d" ]] || { log "missing module files $d (run rig/build.sh)"; exit 1; }
   done
   mkdir -p "$DIR"
+  local patches=""
+  if write_authentication_config; then
+    patches="componentsPatches:
+- name: kube-apiserver
+  extraArgs:
+  - key: authentication-config
+    value: $DIR/authentication.yaml"
+  fi
   # What `kubectl logs` returns for every kwok pod: a fixed, recognisable text.
   seq 1 1000 | sed 's/^/2026-01-01T00:00:00.000000000Z stdout F k8s-mcp test log line /' > "$DIR/pod.log"
   {
@@ -48,6 +65,7 @@ options:
   enableMetricsServer: true
   kubeAuthorization: true
   nodeLeaseDurationSeconds: 40
+$patches
 ---
 kind: ClusterLogs
 apiVersion: kwok.x-k8s.io/v1alpha1
@@ -69,6 +87,38 @@ EOF
     echo "---"
     cat "$kwok_mod/kustomize/metrics/usage/usage-from-annotation.yaml"
   } > "$DIR/kwok.yaml"
+}
+
+# The JWT authenticator for the rig's OpenID provider; false (and a log line) when it cannot be had.
+write_authentication_config() {
+  if [[ "${K8S_MCP_CLUSTER_OIDC:-1}" == 0 ]]; then return 1; fi
+  if ! command -v node >/dev/null; then
+    log "no node: the API server will not trust the rig's OpenID provider (passthrough cannot be tried)"
+    return 1
+  fi
+  # Up before the API server: its authenticator fetches the discovery document as it starts.
+  K8S_MCP_OIDC_DIR="$OIDC_DIR" "$here/oidc.sh" up
+  local issuer
+  issuer="$(sed -n 's/^K8S_MCP_OIDC_ISSUER=//p' "$OIDC_DIR/provider.env")"
+  {
+    cat <<EOF
+apiVersion: apiserver.config.k8s.io/v1
+kind: AuthenticationConfiguration
+jwt:
+- issuer:
+    url: $issuer
+    audiences: [$OIDC_AUDIENCE]
+    certificateAuthority: |
+EOF
+    sed 's/^/      /' "$OIDC_DIR/ca.crt"
+    cat <<EOF
+  claimMappings:
+    username: {claim: sub, prefix: ""}
+    groups: {claim: groups, prefix: ""}
+EOF
+  } >"$DIR/authentication.yaml"
+  # Which provider this cluster trusts, for whoever tests against it.
+  echo "K8S_MCP_OIDC_DIR=$OIDC_DIR" >"$DIR/oidc.env"
 }
 
 create_nodes() {

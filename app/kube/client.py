@@ -88,7 +88,10 @@ class Kube:
         accept: str = JSON,
         content_type: str | None = None,
         timeout: float | None = None,
+        anonymous: bool = False,
     ) -> Response:
+        """One API call. ``anonymous`` (the readiness probe only) sends it as no caller: with the server's
+        own credentials, or in passthrough mode with none at all."""
         method = method.upper()
         self._policy.check_request(method, path, body)
         # While a change is previewed (``app.scope.previewing``) every mutating request is sent with
@@ -100,12 +103,7 @@ class Kube:
         seconds = timeout or self.settings.api_timeout
         params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
         headers = {"Accept": accept}
-        caller = identity.get()
-        if self.settings.impersonate:
-            if caller is None:
-                raise errors.PolicyDenied("impersonation is on but the call carries no authenticated identity")
-            headers["Impersonate-User"] = caller.user
-        groups = caller.groups if self.settings.impersonate and caller else ()
+        groups = () if anonymous else caller_headers(self.settings, headers)
         if body is not None:
             headers["Content-Type"] = content_type or JSON
         return await self._call(method, path, context, False, params, headers, groups, body, seconds, None)
@@ -179,6 +177,8 @@ class Kube:
                 raise kube_errors.from_transport(e, target.host or "?") from e
             else:
                 status = str(response.status)
+                if response.status == 401 and "Authorization" in headers:  # only passthrough sets it
+                    raise errors.Unauthorized(PASSTHROUGH_REFUSED, status=401)
                 if response.status >= 400:
                     raise kube_errors.from_status(response.status, response.body, None)
                 return response
@@ -220,6 +220,34 @@ class Kube:
         client = self.contexts.client(ctx)
         target.host = client.configuration.host
         return _send(client, method, path, params, headers, groups, body, seconds)
+
+
+PASSTHROUGH_REFUSED = (
+    "the API server did not accept the caller's token (401 Unauthorized); in passthrough mode it must trust "
+    "the token's issuer and audience (a JWT authenticator in its authentication configuration)"
+)
+
+
+def caller_headers(settings: Settings, headers: dict[str, str]) -> tuple[str, ...]:
+    """Make the request speak for the caller (``cluster_auth``); returns the groups to impersonate.
+
+    ``server``: nothing added, the server's own credentials act. ``impersonate``: Impersonate-User (and
+    the returned groups) on top of the server's credentials. ``passthrough``: the caller's own bearer
+    token, and the client carries no credential of its own (``Contexts.client``).
+    """
+    mode = settings.cluster_auth_mode
+    if mode == "server":
+        return ()
+    caller = identity.get()
+    if caller is None:
+        raise errors.PolicyDenied(f"cluster_auth is {mode} but the call carries no authenticated identity")
+    if mode == "passthrough":
+        if not caller.token:
+            raise errors.PolicyDenied("cluster_auth is passthrough but the call carries no bearer token")
+        headers["Authorization"] = f"Bearer {caller.token}"
+        return ()
+    headers["Impersonate-User"] = caller.user
+    return caller.groups
 
 
 @dataclass

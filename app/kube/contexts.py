@@ -21,7 +21,7 @@ import yaml
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config import ConfigException
 from kubernetes.config.incluster_config import InClusterConfigLoader
-from kubernetes.config.kube_config import load_kube_config
+from kubernetes.config.kube_config import ConfigNode, _get_kube_config_loader, load_kube_config
 
 from app import redaction
 from app.config import Settings
@@ -284,7 +284,9 @@ class Contexts:
             configuration.connection_pool_maxsize = 64
             configuration.retries = False
             try:
-                if self._kind == IN_CLUSTER:
+                if self._settings.cluster_auth_mode == "passthrough":
+                    self._load_cluster_only(ctx, configuration)
+                elif self._kind == IN_CLUSTER:
                     InClusterConfigLoader(
                         token_filename=str(self._sa_dir / "token"), cert_filename=str(self._sa_dir / "ca.crt")
                     ).load_and_set(configuration)
@@ -300,6 +302,24 @@ class Contexts:
             created = ApiClient(configuration=configuration)
             self._clients[ctx.name] = created
             return created
+
+    def _load_cluster_only(self, ctx: ContextInfo, configuration: Configuration) -> None:
+        """Passthrough: only where the API server is and how to trust it (URL, CA, TLS name, proxy).
+
+        No credential of the server's own is loaded, not even a client certificate: every request then
+        carries the caller's bearer token and nothing else. In a pod that is the service host and the
+        mounted ``ca.crt``; the service account token is neither read nor needed.
+        """
+        if self._kind == IN_CLUSTER:
+            configuration.host = self._in_cluster_server()
+            ca = self._sa_dir / "ca.crt"
+            if not ca.is_file():
+                raise OSError(f"no cluster CA at {ca}")
+            configuration.ssl_ca_cert = str(ca)
+            return
+        loader = _get_kube_config_loader(filename=self._where, active_context=ctx.name, persist_config=False)
+        loader._user = ConfigNode("user", {})  # the context's user entry is ignored: no credentials at all
+        loader.load_and_set(configuration)
 
     def _in_cluster_server(self) -> str:
         host = os.environ.get("KUBERNETES_SERVICE_HOST", "")

@@ -27,7 +27,7 @@ from kubernetes.stream.ws_client import get_websocket_url, websocket_proxycare
 
 from app import errors
 from app.kube import errors as kube_errors
-from app.kube.client import Kube
+from app.kube.client import Kube, caller_headers
 from app.scope import dry_run_active
 
 log = logging.getLogger("k8s_mcp.kube")
@@ -65,6 +65,8 @@ async def exec_in_pod(
     kube.policy.check_verb("POST", path)  # the API server authorizes exec as 'create pods/exec'
     if dry_run_active():
         raise errors.PolicyDenied("exec cannot be previewed; the command was not run")
+    caller: dict[str, str] = {}
+    groups = caller_headers(kube.settings, caller)  # the same identity rules as every other API call
     ctx = await anyio.to_thread.run_sync(kube.contexts.resolve, context)
     client = await anyio.to_thread.run_sync(kube.contexts.client, ctx)
     query: list[tuple[str, str]] = [("command", part) for part in command]
@@ -76,7 +78,7 @@ async def exec_in_pod(
     try:
         with anyio.fail_after(timeout + CONNECT_TIMEOUT + 5):
             result = await anyio.to_thread.run_sync(
-                partial(_run, client, path, query, timeout, max_bytes),
+                partial(_run, client, path, query, (caller, groups), timeout, max_bytes),
                 limiter=kube.stream_limiter,
                 abandon_on_cancel=True,
             )
@@ -105,12 +107,24 @@ async def exec_in_pod(
         )
 
 
-def _run(client: Any, path: str, query: list[tuple[str, str]], timeout: float, max_bytes: int) -> ExecResult:
+def _run(
+    client: Any,
+    path: str,
+    query: list[tuple[str, str]],
+    caller: tuple[dict[str, str], tuple[str, ...]],
+    timeout: float,
+    max_bytes: int,
+) -> ExecResult:
     """Runs in a worker thread: connect, read frames until the Status or the deadline."""
+    extra, groups = caller
     _, url, headers, _, _ = client.param_serialize(
-        "GET", path, query_params=query, header_params={}, auth_settings=["BearerToken"]
+        "GET", path, query_params=query, header_params=dict(extra), auth_settings=["BearerToken"]
     )
-    sock = _connect(client.configuration, get_websocket_url(url), headers)
+    header = [
+        f"{k}: {v}" for k, v in headers.items() if k.lower() == "authorization" or k.lower().startswith("impersonate-")
+    ]
+    header += [f"Impersonate-Group: {group}" for group in groups]
+    sock = _connect(client.configuration, get_websocket_url(url), header)
     buffers: dict[int, bytearray] = {STDOUT: bytearray(), STDERR: bytearray(), ERROR: bytearray()}
     truncated = timed_out = False
     deadline = time.monotonic() + timeout
@@ -155,11 +169,8 @@ def _run(client: Any, path: str, query: list[tuple[str, str]], timeout: float, m
     )
 
 
-def _connect(configuration: Any, url: str, headers: dict[str, str]) -> websocket.WebSocket:
-    """A WebSocket with the context's TLS settings and credentials, and a connect timeout."""
-    header = [
-        f"{k}: {v}" for k, v in headers.items() if k.lower() == "authorization" or k.lower().startswith("impersonate-")
-    ]
+def _connect(configuration: Any, url: str, header: list[str]) -> websocket.WebSocket:
+    """A WebSocket with the context's TLS settings, the given credential headers, and a connect timeout."""
     if url.startswith("wss://") and configuration.verify_ssl:
         sslopt: dict[str, Any] = {
             "cert_reqs": ssl.CERT_REQUIRED,
@@ -177,7 +188,7 @@ def _connect(configuration: Any, url: str, headers: dict[str, str]) -> websocket
         sslopt["server_hostname"] = configuration.tls_server_name
     options: dict[str, Any] = {"header": header, "subprotocols": PROTOCOLS, "timeout": CONNECT_TIMEOUT}
     if configuration.proxy or configuration.proxy_headers:
-        options = websocket_proxycare(options, configuration, url, headers)
+        options = websocket_proxycare(options, configuration, url, None)
     sock = websocket.WebSocket(sslopt=sslopt, skip_utf8_validation=True)
     sock.connect(url, **options)
     return sock

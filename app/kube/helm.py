@@ -12,6 +12,8 @@ Credentials: never a rewritten kubeconfig. Kubeconfig mode hands helm the same f
 and the call's context (``--kube-context``); in-cluster mode hands it the API server, the service
 account token and CA of ``service_account_dir`` through helm's own environment variables (the token
 is re-read on every call, so rotated tokens keep working, and never appears on a command line).
+``cluster_auth`` applies as for every API call: ``impersonate`` adds helm's HELM_KUBEASUSER/GROUPS,
+``passthrough`` hands helm the caller's own token (HELM_KUBETOKEN) with the context's URL and CA only.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ import yaml
 
 from app import errors, tracing
 from app.config import Settings
-from app.kube.contexts import IN_CLUSTER, Contexts
+from app.kube.client import caller_headers
+from app.kube.contexts import IN_CLUSTER, ContextInfo, Contexts
 from app.kube.helmref import ChartRef, classify_chart, translate
 from app.observability import Metrics
 from app.policy import Policy
@@ -246,7 +249,39 @@ class Helm:
         return env
 
     def _target(self, context: str | None) -> Target:
+        """How helm reaches the context's cluster, as the caller when ``cluster_auth`` says so."""
         ctx = self._contexts.resolve(context)
+        mode = self.settings.cluster_auth_mode
+        if mode == "passthrough":
+            return self._passthrough_target(ctx)
+        target = self._server_target(ctx)
+        if mode == "impersonate":  # helm's own --kube-as-user/--kube-as-group, through its environment
+            asked: dict[str, str] = {}
+            groups = caller_headers(self.settings, asked)
+            target.env["HELM_KUBEASUSER"] = asked["Impersonate-User"]
+            if groups:
+                target.env["HELM_KUBEASGROUPS"] = ",".join(groups)
+        return target
+
+    def _passthrough_target(self, ctx: ContextInfo) -> Target:
+        """The API server's URL and CA from the context, the caller's token, and no credential of ours."""
+        asked: dict[str, str] = {}
+        caller_headers(self.settings, asked)
+        configuration = self._contexts.client(ctx).configuration
+        env = {
+            "KUBECONFIG": os.devnull,
+            "HELM_KUBEAPISERVER": str(configuration.host),
+            "HELM_KUBETOKEN": asked["Authorization"].removeprefix("Bearer "),
+        }
+        if configuration.ssl_ca_cert:
+            env["HELM_KUBECAFILE"] = str(configuration.ssl_ca_cert)
+        if not configuration.verify_ssl:
+            env["HELM_KUBEINSECURE_SKIP_TLS_VERIFY"] = "true"
+        if configuration.tls_server_name:
+            env["HELM_KUBETLS_SERVER_NAME"] = str(configuration.tls_server_name)
+        return Target(ctx.name, (), env)
+
+    def _server_target(self, ctx: ContextInfo) -> Target:
         if self._contexts.kind == IN_CLUSTER:
             sa_dir = self._contexts.service_account_dir
             try:

@@ -47,6 +47,9 @@ class CredentialSummary:
         )
 
 
+PASSTHROUGH = "passthrough (each caller's own bearer token; no credentials of the server's own)"
+
+
 def auth_method(user: Mapping[str, Any]) -> str:
     """The kind of authentication a kubeconfig user entry configures, in the client's order of preference."""
     methods: list[str] = []
@@ -92,6 +95,16 @@ def _in_cluster(settings: Settings) -> CredentialSummary:
     if not os.environ.get("KUBERNETES_SERVICE_HOST"):
         raise Unavailable("in-cluster mode needs KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT (set in a pod)")
     sa_dir = Path(settings.service_account_dir)
+    if settings.cluster_auth_mode == "passthrough":  # the CA only: every call carries the caller's token
+        _readable(sa_dir / "ca.crt", "the cluster CA certificate")
+        info = Contexts(settings).all()[0]
+        return CredentialSummary(
+            source=f"in-cluster ({sa_dir})",
+            context=info.name,
+            server=info.server,
+            auth=PASSTHROUGH,
+            namespace=info.namespace,
+        )
     token_path = sa_dir / "token"
     try:
         token = token_path.read_text(encoding="utf-8").strip()
@@ -186,8 +199,11 @@ def _kubeconfig(settings: Settings, where: str) -> CredentialSummary:
             raise Unavailable(f"context {name!r} names user {user_name!r}, which is not in kubeconfig {where}")
         user, user_dir = entries["users"][str(user_name)]
     _check_files(cluster, cluster_dir, f"cluster {cluster_name!r}", ("certificate-authority",))
+    passthrough = settings.cluster_auth_mode == "passthrough"
+    if passthrough:  # the user entry is never read: every call carries the caller's token
+        user = {}
     _check_files(user, user_dir, f"user {user_name!r}", ("client-certificate", "client-key", "tokenFile"))
-    auth = auth_method(user)
+    auth = PASSTHROUGH if passthrough else auth_method(user)
     if isinstance(user.get("exec"), Mapping):
         _check_exec(user["exec"], user_dir, str(user_name))
     elif not user.get("auth-provider"):

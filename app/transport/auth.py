@@ -1,10 +1,11 @@
 """Bearer-token authentication for remote clients, as an MCP resource server (RFC 9728 metadata).
 
 Two kinds of token are accepted: static tokens from a CSV file or the environment (compared in
-constant time) and OIDC JWTs checked against the issuer's JWKS (signature, issuer, audience,
-expiry). The SDK's middleware turns a missing or bad token into 401 with a WWW-Authenticate header
-that points at /.well-known/oauth-protected-resource, a missing scope into 403, and binds each
-legacy session to the identity that opened it. The client's token is never sent to the API server.
+constant time) and JWTs from one OpenID issuer (``app.transport.oidc``: discovery, keys, signature,
+issuer, audience, expiry). The SDK's middleware turns a missing or bad token into 401 and a missing
+scope into 403, publishes /.well-known/oauth-protected-resource/mcp (naming the issuer as the
+authorization server, so a client can find it, register and log in), and binds each legacy session to
+the identity that opened it; ``app.transport.challenge`` makes each of those answers say exactly why.
 """
 
 from __future__ import annotations
@@ -19,13 +20,19 @@ from typing import Any
 
 import anyio
 from mcp.server.auth.provider import AccessToken, TokenVerifier
+from mcp.server.auth.routes import build_resource_metadata_url
 from mcp.server.auth.settings import AuthSettings
-from pydantic import AnyHttpUrl
+from pydantic import AnyHttpUrl, ConfigDict, TypeAdapter, ValidationError
 
 from app.config import Settings
 from app.errors import ConfigError
+from app.transport.challenge import BearerChallenges, Rejection, reject
+from app.transport.oidc import Issuer
 
 log = logging.getLogger("k8s_mcp.auth")
+
+#: URLs exactly as written: a root issuer keeps no trailing slash, since clients compare issuers as strings.
+_EXACT_URL: TypeAdapter[AnyHttpUrl] = TypeAdapter(AnyHttpUrl, config=ConfigDict(url_preserve_empty_path=True))
 
 
 @dataclass(frozen=True)
@@ -69,48 +76,35 @@ class StaticTokenVerifier:
 
 
 class JwtVerifier:
-    def __init__(self, settings: Settings) -> None:
-        assert settings.oidc_issuer
-        self._issuer = settings.oidc_issuer.rstrip("/")
-        self._audience = settings.oidc_audience or f"{settings.base_url}/mcp"
-        jwks_url = settings.oidc_jwks_url or f"{self._issuer}/.well-known/jwks.json"
-        import jwt  # imported here: pyjwt with cryptography adds ~0.15 s to every start, and only OIDC needs it
+    """JWTs of one issuer, for this server's audience; a failure's reason goes to the challenge."""
 
-        self._jwt = jwt
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=5)
-        self._user_claim = settings.oidc_username_claim
-        self._groups_claim = settings.oidc_groups_claim
+    def __init__(self, issuer: Issuer, audience: str, *, username_claim: str, groups_claim: str) -> None:
+        self.issuer = issuer
+        self._audience = audience
+        self._user_claim = username_claim
+        self._groups_claim = groups_claim
 
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
-            claims = await anyio.to_thread.run_sync(self._decode, token)
-        except (self._jwt.PyJWTError, self._jwt.PyJWKClientError) as e:
-            log.info("rejected bearer JWT: %s", e)
+            claims = await anyio.to_thread.run_sync(self.issuer.verify, token, self._audience)
+            user = claims.get(self._user_claim) or claims["sub"]
+            if not isinstance(user, str) or not user:
+                raise Rejection(f"the token's {self._user_claim} claim is not a user name")
+        except Rejection as e:
+            log.info("bearer token refused", extra={"reason": e.description})
+            reject(e)
             return None
-        scopes = str(claims.get("scope") or claims.get("scp") or "").split()
-        user = str(claims.get(self._user_claim) or claims["sub"])
+        scopes = claims.get("scope") or claims.get("scp") or ""
         groups = claims.get(self._groups_claim) or []
-        client = str(claims.get("azp") or claims.get("client_id") or user)
         return AccessToken(
             token=token,
-            client_id=client,
-            scopes=scopes,
+            client_id=str(claims.get("azp") or claims.get("client_id") or user),
+            scopes=scopes.split() if isinstance(scopes, str) else [str(s) for s in scopes],
             expires_at=int(claims["exp"]),
+            resource=self._audience,
             subject=user,
-            claims={"groups": list(groups) if isinstance(groups, list) else [], "iss": claims["iss"]},
+            claims={"groups": [str(g) for g in groups] if isinstance(groups, list) else [], "iss": claims["iss"]},
         )
-
-    def _decode(self, token: str) -> dict[str, Any]:
-        key = self._jwks.get_signing_key_from_jwt(token)
-        decoded: dict[str, Any] = self._jwt.decode(
-            token,
-            key.key,
-            algorithms=["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"],
-            audience=self._audience,
-            issuer=self._issuer,
-            options={"require": ["exp", "iss", "sub", "aud"]},
-        )
-        return decoded
 
 
 class ChainVerifier:
@@ -127,7 +121,32 @@ class ChainVerifier:
         return None
 
 
-def build_auth(settings: Settings) -> tuple[TokenVerifier, AuthSettings] | None:
+@dataclass(frozen=True)
+class Auth:
+    """Everything authentication adds to the server: the verifier and SDK settings, the precise
+    challenges around /mcp, and the issuer (for /readyz)."""
+
+    verifier: TokenVerifier
+    settings: AuthSettings
+    issuer: Issuer | None
+
+    def challenges(self, app: Any) -> BearerChallenges:
+        return BearerChallenges(
+            app,
+            path="/mcp",
+            resource_metadata_url=str(build_resource_metadata_url(self.settings.resource_server_url)),  # type: ignore[arg-type]
+            scopes=tuple(self.settings.required_scopes or ()),
+        )
+
+
+def _url(value: str, setting: str) -> AnyHttpUrl:
+    try:
+        return _EXACT_URL.validate_python(value)
+    except ValidationError as e:
+        raise ConfigError(f"{setting} is not an http(s) URL: {value!r}") from e
+
+
+def build_auth(settings: Settings) -> Auth | None:
     if not settings.auth_enabled:
         return None
     verifiers: list[TokenVerifier] = []
@@ -141,12 +160,30 @@ def build_auth(settings: Settings) -> tuple[TokenVerifier, AuthSettings] | None:
         static[settings.auth_token] = StaticUser("mcp-user", "", ())
     if static:
         verifiers.append(StaticTokenVerifier(static))
+    issuer: Issuer | None = None
     if settings.oidc_issuer:
-        verifiers.append(JwtVerifier(settings))
+        _url(settings.oidc_issuer, "K8S_MCP_OIDC_ISSUER")
+        if settings.oidc_ca_file and not Path(settings.oidc_ca_file).is_file():
+            raise ConfigError(f"K8S_MCP_OIDC_CA_FILE {settings.oidc_ca_file} is not a readable file")
+        issuer = Issuer(
+            settings.oidc_issuer,
+            jwks_url=settings.oidc_jwks_url,
+            ca_file=settings.oidc_ca_file,
+            cache_seconds=settings.oidc_jwks_cache_seconds,
+        )
+        audience = settings.oidc_audience or f"{settings.base_url}/mcp"
+        verifiers.append(
+            JwtVerifier(
+                issuer,
+                audience,
+                username_claim=settings.oidc_username_claim,
+                groups_claim=settings.oidc_groups_claim,
+            )
+        )
     auth = AuthSettings(
-        issuer_url=AnyHttpUrl(settings.oidc_issuer or settings.base_url),
-        resource_server_url=AnyHttpUrl(f"{settings.base_url}/mcp"),
+        issuer_url=_url(settings.oidc_issuer or settings.base_url, "the issuer URL"),
+        resource_server_url=_url(f"{settings.base_url}/mcp", "K8S_MCP_PUBLIC_URL"),
         required_scopes=list(settings.required_scopes) or None,
         validate_token_resource=False,
     )
-    return ChainVerifier(verifiers), auth
+    return Auth(ChainVerifier(verifiers), auth, issuer)

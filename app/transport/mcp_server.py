@@ -18,7 +18,7 @@ from app.approval import Approvals
 from app.config import Settings
 from app.observability import Metrics
 from app.spec import Deps, ToolSpec
-from app.transport.auth import build_auth
+from app.transport.auth import Auth
 from app.transport.calls import ToolRunner
 from app.transport.documents import register_resources
 from app.transport.prompts import plan_env, register_completions, register_prompts
@@ -41,13 +41,13 @@ def build_mcp(
     deps: Deps,
     metrics: Metrics,
     approvals: Approvals | None = None,
+    auth: Auth | None = None,
     *,
     catalog: list[ToolSpec[Any]],
 ) -> MCPServer:
     """The MCP server offering ``specs``; ``catalog`` is every tool the prompts' plans may name."""
     approvals = approvals or Approvals(settings.approval_secret, settings.approval_ttl_seconds)
     runner = ToolRunner(deps, metrics, settings, approvals)
-    auth = build_auth(settings)
     server = ToolServer(
         "k8s-mcp",
         specs=specs,
@@ -57,8 +57,8 @@ def build_mcp(
         instructions=INSTRUCTIONS,
         middleware=[RequestScope(stdio=settings.transport == "stdio")],
         log_level=settings.log_level,
-        token_verifier=auth[0] if auth else None,
-        auth=auth[1] if auth else None,
+        token_verifier=auth.verifier if auth else None,
+        auth=auth.settings if auth else None,
         request_state_security=request_state_security(settings),
     )
     # Outermost, before the SDK's own OpenTelemetry middleware: it picks the parent of the request's trace.

@@ -4,7 +4,8 @@
 ``readiness_cache_seconds``, and answers 503 with the reason when it cannot be reached, so a
 Deployment stops routing to a pod that cannot do its job without restarting it. It also says
 whether the Helm tools can run (``helm``); a missing helm binary does not make the pod unready,
-since every other tool still works.
+since every other tool still works. With an OpenID issuer configured, /readyz is also 503 while the
+issuer's keys cannot be had (``oidc``: no bearer JWT could be checked), with the reason.
 
 ``Drain`` is the shutdown state: once it begins (SIGTERM), /readyz answers 503 at once, a stateful
 server refuses new 2025-era sessions (503, so the client's next try lands on another replica), and
@@ -30,6 +31,7 @@ from app.kube.client import Kube
 from app.kube.helm import Helm
 from app.observability import Metrics
 from app.scope import correlation_id, new_correlation_id
+from app.transport.oidc import Issuer
 
 CORRELATION_HEADER = "x-correlation-id"
 SHUTTING_DOWN = "this replica is shutting down; retry and another replica will answer"
@@ -42,6 +44,7 @@ class _Check:
     reason: str
     helm_ok: bool = False
     helm: str = "not checked"
+    oidc: tuple[bool, str] | None = None
 
 
 class Drain:
@@ -97,9 +100,12 @@ class DrainGate:
 
 
 class Readiness:
-    def __init__(self, kube: Kube, cache_seconds: float, helm: Helm | None = None) -> None:
+    def __init__(
+        self, kube: Kube, cache_seconds: float, helm: Helm | None = None, issuer: Issuer | None = None
+    ) -> None:
         self._kube = kube
         self._helm = helm
+        self._issuer = issuer
         self._cache_seconds = cache_seconds
         self._last: _Check | None = None
         self._lock = anyio.Lock()
@@ -109,16 +115,29 @@ class Readiness:
             now = time.monotonic()
             if self._last and now - self._last.at < self._cache_seconds:
                 return self._last
-            try:
-                await self._kube.request("GET", "/readyz", timeout=3)
-                check = _Check(now, True, "cluster reachable")
-            except errors.K8sMcpError as e:
-                check = _Check(now, False, redaction.scrub_text(str(e)))
+            check = _Check(now, *await self._cluster())
+            if self._issuer is not None:
+                # Without the issuer's keys no bearer JWT can be checked, so the pod cannot do its job.
+                check.oidc = await anyio.to_thread.run_sync(self._issuer.probe)
+                if check.ok and not check.oidc[0]:
+                    check.ok, check.reason = False, f"identity provider: {check.oidc[1]}"
             if self._helm is not None:
                 probe = await self._helm.probe()
                 check.helm_ok, check.helm = probe.ok, probe.detail
             self._last = check
             return self._last
+
+    async def _cluster(self) -> tuple[bool, str]:
+        """The API server answers. In passthrough mode the server has no credentials: the probe goes
+        without any, and a 401 or 403 still proves that the API server is there and answering."""
+        passthrough = self._kube.settings.cluster_auth_mode == "passthrough"
+        try:
+            await self._kube.request("GET", "/readyz", timeout=3, anonymous=True)
+        except (errors.Unauthorized, errors.Forbidden) as e:
+            return (True, "cluster reachable") if passthrough else (False, redaction.scrub_text(str(e)))
+        except errors.K8sMcpError as e:
+            return False, redaction.scrub_text(str(e))
+        return True, "cluster reachable"
 
 
 class OpsEndpoints:
@@ -134,14 +153,14 @@ class OpsEndpoints:
         if self._drain.draining:
             return JSONResponse({"status": "not ready", "reason": SHUTTING_DOWN}, status_code=503)
         check = await self._readiness.check()
-        return JSONResponse(
-            {
-                "status": "ready" if check.ok else "not ready",
-                "reason": check.reason,
-                "helm": {"ready": check.helm_ok, "detail": check.helm},
-            },
-            status_code=200 if check.ok else 503,
-        )
+        body = {
+            "status": "ready" if check.ok else "not ready",
+            "reason": check.reason,
+            "helm": {"ready": check.helm_ok, "detail": check.helm},
+        }
+        if check.oidc is not None:
+            body["oidc"] = {"ready": check.oidc[0], "detail": check.oidc[1]}
+        return JSONResponse(body, status_code=200 if check.ok else 503)
 
     async def metrics(self, request: Request) -> Response:
         return PlainTextResponse(generate_latest(self._metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -33,7 +33,13 @@ def caller_identity() -> Identity | None:
     claims = token.claims or {}
     groups = claims.get("groups") or ()
     user = token.subject or token.client_id
-    return Identity(user=str(user), groups=tuple(str(g) for g in groups), client_id=str(token.client_id))
+    return Identity(
+        user=str(user),
+        groups=tuple(str(g) for g in groups),
+        client_id=str(token.client_id),
+        issuer=str(claims.get("iss") or ""),
+        token=token.token,
+    )
 
 
 def request_headers(ctx: ServerRequestContext[Any, Any]) -> Mapping[str, str]:

@@ -242,3 +242,48 @@ def test_tracing_is_off_unless_an_endpoint_is_set_and_then_configured_by_otel_va
     assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "grpc" and env["OTEL_SERVICE_NAME"] == "k8s-mcp"
     assert "k8s.pod.name=$(POD_NAME)" in env["OTEL_RESOURCE_ATTRIBUTES"]
     assert env["OTEL_EXPORTER_OTLP_HEADERS"] == {"secretKeyRef": {"name": "otel-key", "key": "headers"}}
+
+
+ISSUER = ("--set", "config.oidc_issuer=https://idp.example.com/realms/k8s")
+
+
+def test_passthrough_gives_the_pod_no_token_and_the_release_no_rbac(render: Render, tmp_path: Path) -> None:
+    objects = render(*ISSUER, "--set", "config.cluster_auth=passthrough")
+    assert not {"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"} & set(kinds(objects))
+    pod = one(objects, "Deployment")["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    cluster = next(v for v in pod["volumes"] if v["name"] == "cluster")["projected"]["sources"]
+    assert cluster[0]["configMap"]["name"] == "kube-root-ca.crt"
+    assert cluster[1]["downwardAPI"]["items"][0]["path"] == "namespace"
+    mounts = pod["containers"][0]["volumeMounts"]
+    assert {"name": "cluster", "mountPath": "/etc/k8s-mcp/cluster", "readOnly": True} in mounts
+    settings = server_settings(objects, tmp_path)
+    assert settings.cluster_auth_mode == "passthrough" and settings.service_account_dir == "/etc/k8s-mcp/cluster"
+
+
+def test_impersonation_grants_impersonate_on_users_and_groups(render: Render, tmp_path: Path) -> None:
+    for switch in ("config.cluster_auth=impersonate", "config.impersonate=true"):
+        objects = render(*ISSUER, "--set", switch, "--set", "rbac.namespaced=true")
+        role = next(o for o in objects if o["kind"] == "ClusterRole" and o["metadata"]["name"].endswith("-impersonate"))
+        assert role["rules"] == [{"apiGroups": [""], "resources": ["users", "groups"], "verbs": ["impersonate"]}]
+        assert one(objects, "ClusterRoleBinding")["roleRef"]["name"] == role["metadata"]["name"]
+        assert "Role" in kinds(objects)  # the namespaced read rules stay as they were
+        assert server_settings(objects, tmp_path).cluster_auth_mode == "impersonate"
+    assert not [o for o in render() if o["metadata"]["name"].endswith("-impersonate")]
+
+
+def test_a_private_idp_ca_is_mounted_for_the_issuer(render: Render, tmp_path: Path) -> None:
+    objects = render(*ISSUER, "--set", "oidc.caConfigMap=idp-ca")
+    pod = one(objects, "Deployment")["spec"]["template"]["spec"]
+    assert {"name": "oidc-ca", "configMap": {"name": "idp-ca"}} in pod["volumes"]
+    assert server_settings(objects, tmp_path).oidc_ca_file == "/etc/k8s-mcp/oidc-ca/ca.crt"
+
+
+def test_acting_as_the_caller_without_authentication_is_refused_at_render(render: Render) -> None:
+    for mode in ("impersonate", "passthrough"):
+        try:
+            render("--set", f"config.cluster_auth={mode}")
+        except AssertionError as e:
+            assert f"config.cluster_auth={mode} needs authenticated callers" in str(e)
+        else:
+            raise AssertionError(f"{mode} without oidc_issuer or static tokens rendered")

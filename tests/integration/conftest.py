@@ -26,6 +26,8 @@ import yaml
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.integration.oidc import Provider, is_running, read_provider, run_rig
+
 ROOT = Path(__file__).resolve().parents[2]
 ERAS = ("legacy", "auto")  # 2025-era sessions, and the 2026-07-28 stateless protocol
 
@@ -92,6 +94,29 @@ class Kubectl:
 @pytest.fixture(scope="session")
 def kubectl(kubeconfig: Path) -> Kubectl:
     return Kubectl(kubeconfig)
+
+
+def provider_dir() -> Path:
+    """The OpenID provider the test cluster trusts (rig/cluster.sh notes it beside the kubeconfig), else this
+    checkout's own (.oidc)."""
+    noted = kubeconfig_path().parent / "oidc.env"
+    if noted.exists():
+        for line in noted.read_text().splitlines():
+            if line.startswith("K8S_MCP_OIDC_DIR="):
+                return Path(line.split("=", 1)[1])
+    return ROOT / ".oidc"
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[Provider]:
+    """The rig's OpenID provider (rig/oidc.sh): started for the session unless it already runs, then stopped."""
+    directory = provider_dir()
+    started = not is_running(directory)
+    if started:
+        run_rig("up", directory)
+    yield read_provider(directory)
+    if started:
+        run_rig("down", directory)
 
 
 @pytest.fixture

@@ -29,6 +29,8 @@ import pytest
 import yaml
 
 from tests.integration.conftest import ROOT, Kubectl, ServerProcess, connect, free_port, rig_bin, text_of
+from tests.integration.oidc import Provider
+from tests.integration.oidc import token_for as mint
 from tests.integration.test_approval import delete_args, exists, token_of
 
 pytestmark = pytest.mark.anyio
@@ -99,14 +101,18 @@ def pod_env(sa_dir: Path, kubeconfig: Path) -> dict[str, str]:
     return env
 
 
-def start_like_the_pod(kubectl: Kubectl, kubeconfig: Path, namespace: str, workdir: Path) -> tuple[ServerProcess, str]:
-    """entrypoint.sh with the chart's rendered config file, listening on a free loopback port."""
+def start_like_the_pod(
+    kubectl: Kubectl, kubeconfig: Path, namespace: str, workdir: Path, *extra: str
+) -> tuple[ServerProcess, str]:
+    """entrypoint.sh with the chart's rendered config file, listening on a free loopback port.
+
+    ``extra`` replaces paths the pod would have mounted (and this machine has elsewhere)."""
     config = workdir / "config.yaml"
     config.write_text(kubectl("get", "configmap", RELEASE, "-n", namespace, "-o", "jsonpath={.data.config\\.yaml}"))
     port = free_port()
     log_path = workdir / "server.log"
     args = ["--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--service-account-dir", str(workdir / "sa")]
+    args += ["--service-account-dir", str(workdir / "sa"), *extra]
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             [str(ROOT / "entrypoint.sh"), *args],
@@ -116,7 +122,7 @@ def start_like_the_pod(kubectl: Kubectl, kubeconfig: Path, namespace: str, workd
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # two Python starts (preflight, server); a machine busy compiling makes each slow
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
@@ -125,10 +131,15 @@ def start_like_the_pod(kubectl: Kubectl, kubeconfig: Path, namespace: str, workd
                 return ServerProcess(f"{base}/mcp", base, process, log_path), " ".join(args)
         time.sleep(0.1)
     process.send_signal(signal.SIGKILL)
-    raise AssertionError(f"server did not answer /healthz within 30s:\n{log_path.read_text()}")
+    raise AssertionError(f"server did not answer /healthz within 60s:\n{log_path.read_text()}")
 
 
-def install(kubectl: Kubectl, kubeconfig: Path, workdir: Path, *values: str) -> Iterator[Install]:
+def install(
+    kubectl: Kubectl, kubeconfig: Path, workdir: Path, *values: str, server_args: tuple[str, ...] = ()
+) -> Iterator[Install]:
+    """Install the chart, then start the server as its pod would. With ``config.cluster_auth=passthrough``
+    the pod has no service account token (the chart turns automount off): the directory then holds only
+    what the chart's projected volume holds, the cluster CA and the namespace."""
     namespace = f"mcp-{uuid.uuid4().hex[:8]}"
     kubectl("create", "namespace", namespace)
     try:
@@ -136,13 +147,16 @@ def install(kubectl: Kubectl, kubeconfig: Path, workdir: Path, *values: str) -> 
             kubeconfig, "install", RELEASE, str(CHART), "-n", namespace, "--wait", "--timeout", "120s", *values
         )
         service_account = RELEASE  # release name == chart name: full name is the release name
-        token = kubectl("create", "token", service_account, "-n", namespace, "--duration", "15m").strip()
+        pod = yaml.safe_load(kubectl("get", "pods", "-n", namespace, "-o", "yaml"))["items"][0]["spec"]
+        token = ""
         sa_dir = workdir / "sa"
         sa_dir.mkdir()
-        (sa_dir / "token").write_text(token)
+        if pod.get("automountServiceAccountToken", True):
+            token = kubectl("create", "token", service_account, "-n", namespace, "--duration", "15m").strip()
+            (sa_dir / "token").write_text(token)
         (sa_dir / "ca.crt").write_bytes(cluster_ca(kubeconfig))
         (sa_dir / "namespace").write_text(namespace)
-        server, _ = start_like_the_pod(kubectl, kubeconfig, namespace, workdir)
+        server, _ = start_like_the_pod(kubectl, kubeconfig, namespace, workdir, *server_args)
         try:
             yield Install(namespace, service_account, result.stdout, server, sa_dir, token)
         finally:
@@ -310,3 +324,46 @@ def test_wrong_values_are_refused_before_anything_is_created(cluster_wide: Insta
     assert result.returncode != 0
     assert "at '/rbac/write': got string, want boolean" in result.stderr
     assert "bad" not in helm(kubeconfig, "list", "-n", cluster_wide.namespace, "-q").stdout.split()
+
+
+@pytest.fixture(scope="module")
+def passthrough(
+    kubectl: Kubectl, kubeconfig: Path, oidc_provider: Provider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Install]:
+    """The chart in passthrough mode, trusting the rig's OpenID provider (the test cluster's API server does too)."""
+    yield from install(
+        kubectl,
+        kubeconfig,
+        tmp_path_factory.mktemp("passthrough"),
+        "--set",
+        f"config.oidc_issuer={oidc_provider.issuer},config.cluster_auth=passthrough,oidc.caConfigMap=idp-ca",
+        server_args=("--oidc-ca-file", str(oidc_provider.ca_file)),  # the pod would mount the ConfigMap there
+    )
+
+
+async def test_passthrough_in_cluster_has_no_credentials_of_its_own_and_acts_as_each_caller(
+    passthrough: Install, kubectl: Kubectl, oidc_provider: Provider
+) -> None:
+    pod = yaml.safe_load(kubectl("get", "pods", "-n", passthrough.namespace, "-o", "yaml"))["items"][0]["spec"]
+    assert pod["automountServiceAccountToken"] is False and not (passthrough.sa_dir / "token").exists()
+    bindings = kubectl("get", "clusterrolebinding,rolebinding", "-A", "-o", "name")
+    assert f"{RELEASE}-{passthrough.namespace}" not in bindings  # no RBAC for the release itself
+    first = passthrough.server.logs().splitlines()[0]
+    assert "auth passthrough (each caller's own bearer token; no credentials of the server's own)" in first
+    ready = httpx2.get(f"{passthrough.server.base}/readyz")
+    assert ready.status_code == 200, ready.text
+
+    ns = passthrough.namespace
+    kubectl("create", "role", "pod-reader", "--verb=get,list", "--resource=pods", "-n", ns)
+    kubectl("create", "rolebinding", "team-a-pods", "--role=pod-reader", "--group=team-a", "-n", ns)
+    tokens = {user: mint(oidc_provider, user, passthrough.server.url)["access_token"] for user in ("alice", "carol")}
+    async with connect(passthrough.server.url, "auto", {"Authorization": f"Bearer {tokens['alice']}"}) as client:
+        allowed = await client.call_tool("pods_list_in_namespace", {"namespace": ns})
+    async with connect(passthrough.server.url, "auto", {"Authorization": f"Bearer {tokens['carol']}"}) as client:
+        refused = await client.call_tool("pods_list_in_namespace", {"namespace": ns})
+    assert not allowed.is_error and f"{RELEASE}-" in text_of(allowed), text_of(allowed)
+    assert refused.is_error and f'User "carol" cannot list resource "pods" in API group "" in the namespace "{ns}"' in (
+        text_of(refused)
+    )
+    logs = passthrough.server.logs()
+    assert all(token not in logs and token not in text_of(refused) for token in tokens.values())

@@ -171,15 +171,19 @@ def test_a_missing_scope_gets_403(kubeconfig: Path, tmp_path: Path) -> None:
 
 
 class Jwks:
-    """A local OIDC issuer: a JWKS endpoint and a signer."""
+    """A minimal local OIDC issuer: a discovery document, a JWKS endpoint and a signer."""
 
     def __init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
-        body = json.dumps({"keys": [{**public, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
+        keys = json.dumps({"keys": [{**public, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
+        issuer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                body = keys
+                if self.path == "/.well-known/openid-configuration":
+                    body = json.dumps({"issuer": issuer.issuer, "jwks_uri": f"{issuer.issuer}/jwks"}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

@@ -79,3 +79,36 @@ def test_the_state_namespace_must_be_a_namespace_name_and_is_unset_by_default() 
     assert load_settings([], environ={"K8S_MCP_STATE_NAMESPACE": "k8s-mcp"}).state_namespace == "k8s-mcp"
     with pytest.raises(ConfigError, match="K8S_MCP_STATE_NAMESPACE"):
         load_settings(["--state-namespace", "Not_A_Namespace"], environ={})
+
+
+def test_cluster_auth_modes_and_the_older_impersonate_switch() -> None:
+    issuer = {"K8S_MCP_OIDC_ISSUER": "https://idp.example"}
+    assert load_settings([], environ={}).cluster_auth_mode == "server"
+    assert load_settings(["--impersonate"], environ=issuer).cluster_auth_mode == "impersonate"
+    assert load_settings(["--cluster-auth", "Passthrough"], environ=issuer).cluster_auth_mode == "passthrough"
+    assert (
+        load_settings([], environ={**issuer, "K8S_MCP_CLUSTER_AUTH": "impersonate"}).cluster_auth_mode == "impersonate"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "message"),
+    [
+        (
+            ["--cluster-auth", "passthrough"],
+            {},
+            "invalid settings: cluster_auth passthrough needs authenticated callers",
+        ),
+        (["--impersonate"], {}, "invalid settings: cluster_auth impersonate needs authenticated callers"),
+        (
+            ["--impersonate", "--cluster-auth", "passthrough"],
+            {"K8S_MCP_AUTH_TOKEN": "t"},
+            "invalid settings: impersonate and cluster_auth passthrough exclude each other",
+        ),
+        (["--cluster-auth", "sideways"], {}, "invalid setting cluster_auth (K8S_MCP_CLUSTER_AUTH): Input should be"),
+    ],
+)
+def test_an_impossible_cluster_auth_is_one_line(argv: list[str], environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(argv, environ=environ)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)

@@ -242,3 +242,33 @@ def test_the_server_reports_a_broken_kubeconfig_without_quoting_it(tmp_path: Pat
     with pytest.raises(Unavailable) as caught:
         contexts.all()
     assert "is not valid YAML" in str(caught.value) and PLANTED not in str(caught.value)
+
+
+def test_passthrough_needs_no_credentials_of_its_own(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The user entry is ignored (here: a client certificate file that does not exist), the token never read."""
+    path = kubeconfig(tmp_path, user={"client-certificate": str(tmp_path / "missing.crt"), "token": PLANTED})
+    code, err = run(
+        capsys, "--kubeconfig", str(path), "--cluster-auth", "passthrough", "--oidc-issuer", "https://idp.example"
+    )
+    assert code == 0, err
+    assert "auth passthrough (each caller's own bearer token; no credentials of the server's own)" in err
+    assert PLANTED not in err
+
+
+def test_passthrough_in_a_pod_needs_only_the_cluster_ca(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster = tmp_path / "cluster"
+    cluster.mkdir()
+    (cluster / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\n")
+    (cluster / "namespace").write_text("tools")
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+    argv = ["--in-cluster", "true", "--service-account-dir", str(cluster), "--cluster-auth", "passthrough"]
+    code, err = run(capsys, *argv, "--oidc-issuer", "https://idp.example")
+    assert code == 0, err
+    assert err.strip().endswith(
+        "auth passthrough (each caller's own bearer token; no credentials of the server's own); namespace tools"
+    )
+    (cluster / "ca.crt").unlink()
+    code, err = run(capsys, *argv, "--oidc-issuer", "https://idp.example")
+    assert code == 1 and "the cluster CA certificate" in err

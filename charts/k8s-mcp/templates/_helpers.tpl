@@ -120,6 +120,17 @@ possible (a read-only server approves nothing); empty: none. */}}
 {{- end -}}
 
 {{/* The server's config file: the user's settings (empty ones left to the server's defaults) plus what the chart decides. */}}
+{{/* Who the API server sees: server | impersonate | passthrough (config.impersonate is the older spelling). */}}
+{{- define "k8s-mcp.clusterAuth" -}}
+{{- $mode := .Values.config.cluster_auth | default "server" -}}
+{{- if and (eq $mode "server") .Values.config.impersonate -}}impersonate{{- else -}}{{ $mode }}{{- end -}}
+{{- end -}}
+
+{{/* Passthrough in the pod: the API server's CA and the namespace, and no service account token. */}}
+{{- define "k8s-mcp.passthroughInPod" -}}
+{{- if and (eq (include "k8s-mcp.clusterAuth" .) "passthrough") (not .Values.kubeconfig.secretName) -}}true{{- end -}}
+{{- end -}}
+
 {{- define "k8s-mcp.serverConfig" -}}
 {{- $cfg := dict -}}
 {{- range $key, $value := .Values.config -}}
@@ -135,6 +146,12 @@ possible (a read-only server approves nothing); empty: none. */}}
 {{- $_ := set $cfg "state_namespace" (include "k8s-mcp.stateNamespace" .) -}}
 {{- if .Values.auth.tokensSecretName -}}
 {{- $_ := set $cfg "auth_tokens_file" (printf "/etc/k8s-mcp/auth/%s" .Values.auth.tokensKey) -}}
+{{- end -}}
+{{- if .Values.oidc.caConfigMap -}}
+{{- $_ := set $cfg "oidc_ca_file" (printf "/etc/k8s-mcp/oidc-ca/%s" .Values.oidc.caKey) -}}
+{{- end -}}
+{{- if include "k8s-mcp.passthroughInPod" . -}}
+{{- $_ := set $cfg "service_account_dir" "/etc/k8s-mcp/cluster" -}}
 {{- end -}}
 {{- if .Values.kubeconfig.secretName -}}
 {{- $_ := set $cfg "in_cluster" "false" -}}
