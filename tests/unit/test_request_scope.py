@@ -82,7 +82,7 @@ def test_call_scope_binds_and_restores_the_request_values() -> None:
     alice = Identity(user="alice", client_id="cli")
     assert session_key() is None and identity_key() == "anonymous" and not dry_run_active()
     with call_scope(correlation=None, session="s-1", caller=alice):
-        assert session_key() == "s-1" and identity.get() == alice and identity_key() == "cli|alice"
+        assert session_key() == "s-1" and identity.get() == alice and identity_key() == "|cli|alice"
         with previewing():
             assert dry_run_active()
         assert not dry_run_active()
