@@ -1,8 +1,9 @@
 """The one choke point for every Kubernetes API call.
 
 Every request, whatever tool makes it, passes through ``Kube.request``: the policy check on the verb,
-the choice of context, the offload to a worker thread with a timeout, the translation of failures
-into our exception tree, the metrics and the log line carrying the correlation id. Responses stay
+the approval rules (``app.kube.gate``), the choice of context, the offload to a worker thread with a
+timeout, the translation of failures into our exception tree, the metrics and the log line carrying
+the correlation id. Responses stay
 raw JSON (no model objects) because that is what the renderers want and it is the fast path.
 """
 
@@ -25,6 +26,7 @@ from app.config import Settings
 from app.identity import current_identity
 from app.kube import errors as kube_errors
 from app.kube.contexts import ContextInfo, Contexts
+from app.kube.gate import judge_request
 from app.observability import Metrics
 from app.policy import READ_VERBS, Policy
 
@@ -35,7 +37,8 @@ log = logging.getLogger("k8s_mcp.kube")
 #: effect is not an API write (exec, Helm) check ``dry_run_active()`` and do not act.
 dry_run: ContextVar[bool] = ContextVar("dry_run", default=False)
 
-NO_DRY_RUN_SUBRESOURCES = ("/exec", "/attach", "/portforward", "/proxy", "/eviction")
+#: The API server honours ``dryRun`` on evictions (the budget is checked, nothing is evicted), not on these.
+NO_DRY_RUN_SUBRESOURCES = ("/exec", "/attach", "/portforward", "/proxy")
 
 JSON = "application/json"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
@@ -95,6 +98,7 @@ class Kube:
     ) -> Response:
         method = method.upper()
         self._policy.check_request(method, path, body)
+        judge_request(method, path, body)  # the approval rules, on the object this request changes
         if dry_run.get() and method not in READ_VERBS:
             if path.rstrip("/").endswith(NO_DRY_RUN_SUBRESOURCES) or "/proxy/" in path:
                 raise errors.PolicyDenied(f"{method} {path} cannot be previewed; it was not sent")
