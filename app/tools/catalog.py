@@ -16,7 +16,7 @@ from app.spec import ToolSpec
 from app.tools.cluster import cluster, events
 from app.tools.helm import releases
 from app.tools.infra import profile
-from app.tools.nodes import nodes
+from app.tools.nodes import drain, maintenance, nodes
 from app.tools.pods import containers, pods
 from app.tools.resources import describe, generic
 from app.tools.workloads import workloads
@@ -29,6 +29,8 @@ _CATALOGS: dict[str, list[ToolSpec[Any]]] = {
         *cluster.SPECS,
         *events.SPECS,
         *nodes.SPECS,
+        *maintenance.SPECS,
+        drain.SPEC,
         *pods.SPECS,
         *containers.SPECS,
         *generic.SPECS,
