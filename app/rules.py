@@ -116,7 +116,10 @@ class Change:
     def describe(self) -> str:
         what = self.resource + (f".{self.group}" if self.group else "")
         what += f"/{self.subresource}" if self.subresource else ""
-        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        if self.name:
+            where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        else:
+            where = f"in namespace {self.namespace}" if self.namespace else ""
         return f"{self.verb} {what} {where}".rstrip()
 
 
