@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from app.config import Settings, load_settings
+from app.rules import load_rules
 from tests.chart.conftest import CHART, Render, kinds, one
 
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
@@ -28,6 +29,8 @@ CHART_MANAGED_SETTINGS = {
     "auth_tokens_file",
     "auth_token",
     "approval_secret",
+    # rendered from the approvalRules value into the ConfigMap
+    "approval_rules",
 }
 
 
@@ -164,3 +167,21 @@ def test_every_server_setting_is_either_in_the_values_schema_or_set_by_the_chart
         "a server setting was added or removed: update config in charts/k8s-mcp/values.yaml and values.schema.json"
     )
     assert set(values["config"]) == in_schema
+
+
+def test_approval_rules_and_the_field_manager_reach_the_server_from_values(render: Render, tmp_path: Path) -> None:
+    rules = [{"name": "no-prod-deletes", "verbs": ["delete"], "namespaces": ["prod-*"], "decision": "deny"}]
+    objects = render(
+        "--set-json", f"approvalRules={json.dumps(rules)}", "--set", "config.field_manager=kubernetes-mcp-server"
+    )
+    data = one(objects, "ConfigMap")["data"]
+    config = yaml.safe_load(data["config.yaml"])
+    assert config["approval_rules"] == "/etc/k8s-mcp/config/approval-rules.yaml"
+    assert config["field_manager"] == "kubernetes-mcp-server"
+    mounts = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
+    assert any(m["name"] == "config" and m["mountPath"] == "/etc/k8s-mcp/config" for m in mounts)
+    path = tmp_path / "approval-rules.yaml"
+    path.write_text(data["approval-rules.yaml"])
+    book = load_rules(str(path))
+    assert [(r.name, r.decision) for r in book.rules] == [("no-prod-deletes", "deny")]
+    assert "approval-rules.yaml" not in one(render(), "ConfigMap")["data"]

@@ -104,6 +104,9 @@ true
 {{- if .Values.auth.tokensSecretName -}}
 {{- $_ := set $cfg "auth_tokens_file" (printf "/etc/k8s-mcp/auth/%s" .Values.auth.tokensKey) -}}
 {{- end -}}
+{{- if .Values.approvalRules -}}
+{{- $_ := set $cfg "approval_rules" "/etc/k8s-mcp/config/approval-rules.yaml" -}}
+{{- end -}}
 {{- if .Values.kubeconfig.secretName -}}
 {{- $_ := set $cfg "in_cluster" "false" -}}
 {{- $_ := set $cfg "kubeconfig" (printf "/etc/k8s-mcp/kubeconfig/%s" .Values.kubeconfig.key) -}}
