@@ -28,6 +28,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 ROOT = Path(__file__).resolve().parents[2]
 ERAS = ("legacy", "auto")  # 2025-era sessions, and the 2026-07-28 stateless protocol
+START_SECONDS = 90
 
 
 @pytest.fixture
@@ -168,7 +169,8 @@ def start_server(
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # Bounded, and generous: on a shared 2-core machine under load, importing the SDKs alone has taken 20 s.
+    deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
@@ -177,7 +179,7 @@ def start_server(
                 return ServerProcess(f"{base}/mcp", base, process, log_path)
         time.sleep(0.1)
     process.kill()
-    raise AssertionError(f"server did not answer /healthz within 30s:\n{log_path.read_text()}")
+    raise AssertionError(f"server did not answer /healthz within {START_SECONDS}s:\n{log_path.read_text()}")
 
 
 @pytest.fixture(scope="session")

@@ -170,13 +170,13 @@ async def test_cordon_and_uncordon_say_what_changed(
         first = await client.call_tool("nodes_cordon", {"name": node})
         again = await client.call_tool("nodes_cordon", {"name": node})
         assert cordoned(kubectl, node)
+        fields = json.loads(kubectl("get", "node", node, "-o", "json", "--show-managed-fields"))["metadata"]
+        assert "k8s-mcp" in {entry["manager"] for entry in fields["managedFields"]}  # the server's field manager
         back = await client.call_tool("nodes_uncordon", {"name": node})
     assert not first.is_error and text_of(first) == f"node/{node} cordoned"
     assert first.structured_content == {"node": node, "unschedulable": True, "changed": True, "dryRun": False}
     assert text_of(again) == f"node/{node} already cordoned; nothing changed"
     assert not back.is_error and not cordoned(kubectl, node)
-    fields = json.loads(kubectl("get", "node", node, "-o", "json", "--show-managed-fields"))["metadata"]
-    assert "k8s-mcp" in {entry["manager"] for entry in fields["managedFields"]}
 
 
 async def test_a_drain_refuses_bare_and_emptydir_pods_up_front_and_changes_nothing(
@@ -241,14 +241,16 @@ async def test_a_drain_with_a_pod_selector_evicts_only_those_pods_then_uncordon_
         preview = await client.call_tool("nodes_drain", args)
         done = await client.call_tool("nodes_drain", {**args, "approvalToken": token_of(preview)})
         assert not done.is_error, text_of(done)
+        # the replacements cannot come back while the node is cordoned
+        assert sorted(running_on(kubectl, namespace, node).values()) == ["agent", "api", "cache", "lonely"]
         undone = await client.call_tool("nodes_uncordon", {"name": node})
     assert [p["outcome"] for p in done.structured_content["pods"]] == ["evicted", "evicted"]
     assert done.structured_content["complete"] is True and done.structured_content["evicted"] == 2
     lines = text_of(done).splitlines()
     assert lines[0] == f"Drained node {node} (cordoned): 2 evicted, 0 skipped."
     assert lines[1].split() == ["NAMESPACE", "POD", "OUTCOME", "DETAIL"]
-    assert sorted(running_on(kubectl, namespace, node).values()) == ["agent", "api", "cache", "lonely"]
     assert not undone.is_error and not cordoned(kubectl, node)
+    kubectl.wait_until("the web pods back on the node", lambda: len(running_on(kubectl, namespace, node)) == 6)
 
 
 @pytest.mark.parametrize("tool", ["nodes_cordon", "nodes_uncordon", "nodes_drain"])
