@@ -52,7 +52,8 @@ class Gate:
         """The verdict that decides the call: the strongest of its changes (allow when it changes nothing)."""
         best = Verdict("allow", None)
         for _, verdict in self.seen:
-            if STRENGTH[verdict.decision] > STRENGTH[best.decision]:
+            stronger = STRENGTH[verdict.decision] > STRENGTH[best.decision]
+            if stronger or (verdict.decision == best.decision and best.rule is None):  # a rule, for the audit line
                 best = verdict
         return best
 
