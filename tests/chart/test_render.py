@@ -185,3 +185,15 @@ def test_approval_rules_and_the_field_manager_reach_the_server_from_values(rende
     book = load_rules(str(path))
     assert [(r.name, r.decision) for r in book.rules] == [("no-prod-deletes", "deny")]
     assert "approval-rules.yaml" not in one(render(), "ConfigMap")["data"]
+
+
+def test_node_maintenance_rbac_is_a_patch_on_nodes_only_when_asked(render: Render) -> None:
+    def node_writes(*args: str) -> list[dict[str, Any]]:
+        return [r for r in rules_of(render(*args)) if "nodes" in r["resources"] and WRITE_VERBS & set(r["verbs"])]
+
+    assert node_writes("--set", "rbac.write=true") == []
+    assert node_writes("--set", "rbac.nodeMaintenance=true") == [
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["patch"]}
+    ]
+    namespaced = render("--set", "rbac.namespaced=true,rbac.nodeMaintenance=true")
+    assert not any("nodes" in r["resources"] for r in rules_of(namespaced, "Role"))

@@ -166,6 +166,11 @@ kinds left out). Secrets are never in the read list unless rbac.secrets; writes 
   resources: ["*"]
   verbs: {{ toJson $write }}
 {{- end }}
+{{- if and $rbac.nodeMaintenance (eq $scope "cluster") }}
+- apiGroups: [""]
+  resources: ["nodes"]
+  verbs: ["patch"]
+{{- end }}
 {{- if $rbac.exec }}
 - apiGroups: [""]
   resources: ["pods/exec", "pods/attach", "pods/portforward"]
