@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from app.errors import ConfigError
+from app.rules import RuleBook, load_rules
 
 DEFAULT_ALLOWED_HOSTS = (
     "localhost",
@@ -119,6 +120,20 @@ class Settings(BaseModel):
         description="Namespace of the server's own records (spent approval tokens), written with the server's "
         "credentials in its default context (default: the pod's namespace in-cluster, else 'default')",
         json_schema_extra=_env("K8S_MCP_STATE_NAMESPACE"),
+    )
+    approval_rules: str | None = Field(
+        None,
+        description="YAML file of ordered approval rules (tool, verb, API group, kind, namespace and name globs -> "
+        "allow, confirm, elicit or deny; the first match decides, unmatched changes follow --approval)",
+        json_schema_extra=_env("K8S_MCP_APPROVAL_RULES"),
+    )
+    field_manager: str = Field(
+        "k8s-mcp",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[ -~]+$",
+        description="Field manager name for server-side apply and other writes (who owns the fields set)",
+        json_schema_extra=_env("K8S_MCP_FIELD_MANAGER"),
     )
     denied_resources: tuple[str, ...] = Field(
         ("Secret",),
@@ -322,6 +337,17 @@ class Settings(BaseModel):
         description="Largest accepted request body (413 above)",
         json_schema_extra=_env("K8S_MCP_MAX_BODY_BYTES"),
     )
+
+    _rulebook: RuleBook = PrivateAttr(default_factory=RuleBook)
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.approval_rules:  # read once at start; a bad file stops the start (ConfigError, one line)
+            self._rulebook = load_rules(self.approval_rules)
+
+    @property
+    def rules(self) -> RuleBook:
+        """The approval rules of ``approval_rules`` (empty without a file)."""
+        return self._rulebook
 
     @field_validator(
         "allowed_hosts",

@@ -16,6 +16,7 @@ from typing import Generic, Protocol, TypeVar
 
 from app.config import env_name
 from app.errors import ConfigError, PolicyDenied
+from app.kinds import plural_of
 
 READ_VERBS = frozenset({"GET", "HEAD", "OPTIONS"})
 REVIEW_RESOURCES = frozenset({"selfsubjectaccessreviews", "selfsubjectrulesreviews", "tokenreviews"})
@@ -75,18 +76,6 @@ class Target:
         if plural is None:
             return None
         return cls(group, plural, ns, name, sub)
-
-
-def plural_of(kind: str) -> str:
-    """Kubernetes' own pluralisation of a Kind (what CRDs get by default, and right for built-ins)."""
-    lower = kind.lower()
-    if lower.endswith("s") and lower in {"endpoints"}:
-        return lower
-    if lower.endswith("y") and lower[-2:-1] not in "aeiou":
-        return lower[:-1] + "ies"
-    if lower.endswith(("s", "x", "z", "ch", "sh")):
-        return lower + "es"
-    return lower + "s"
 
 
 def _resource_key(entry: str) -> tuple[str, str]:

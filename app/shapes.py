@@ -279,6 +279,40 @@ class StatsSummaryOutput(_Out):
     pods: list[PodUsage]
 
 
+class NodeSchedulingOutput(_Out):
+    """A cordon or uncordon."""
+
+    node: str
+    unschedulable: bool = Field(description="True when the node takes no new pods (cordoned), after the call")
+    changed: bool = Field(description="False when the node already was in that state")
+    dryRun: bool = Field(description="True when nothing was persisted (preview)")
+
+
+class DrainedPod(_Out):
+    namespace: str
+    name: str
+    outcome: Literal["evicted", "would evict", "blocked", "would block", "skipped", "gone", "failed"] = Field(
+        description="evicted (and gone from the node); would evict / would block (preview); blocked (a "
+        "PodDisruptionBudget still refused when the timeout came); skipped (DaemonSet or mirror pod); "
+        "gone (left before it was evicted); failed (the API refused the eviction)"
+    )
+    detail: str = Field(description="Why, in a few words")
+    budget: str | None = Field(None, description="The PodDisruptionBudget that blocked the eviction (namespace/name)")
+
+
+class DrainOutput(_Out):
+    """A node drain: cordon, then evict every pod through the Eviction API so disruption budgets hold."""
+
+    node: str
+    dryRun: bool = Field(description="True when nothing was changed (preview: the evictions were dry runs)")
+    wasCordoned: bool = Field(description="True when the node was already cordoned before the drain")
+    pods: list[DrainedPod]
+    evicted: int
+    blocked: int
+    skipped: int
+    complete: bool = Field(description="True when every pod to evict has left the node (or would, in a preview)")
+
+
 # -- cluster --------------------------------------------------------------------------------------
 
 
@@ -295,13 +329,31 @@ class ExplainField(_Out):
     description: str
 
 
-class ExplainOutput(_Out):
+class ExplainMatch(_Out):
     apiVersion: str
     kind: str
-    field: str | None = Field(description="Field path explained; null for the kind itself")
+    field: str | None = Field(description="Field path (pass it as 'field' to explain it); null when the kind matched")
     type: str
-    description: str
-    fields: list[ExplainField] = Field(description="Child fields")
+    description: str = Field(description="First sentence of the documentation")
+    alsoIn: int = Field(0, description="How many other kinds have this same field (the same type's property)")
+
+
+class ExplainOutput(_Out):
+    """A kind or field explained (apiVersion, kind, ...), or the result of a keyword search (search, matches)."""
+
+    apiVersion: str | None = None
+    kind: str | None = None
+    field: str | None = Field(None, description="Field path explained; null for the kind itself")
+    type: str | None = None
+    description: str | None = None
+    fields: list[ExplainField] = Field(default_factory=list, description="Child fields")
+    search: str | None = Field(None, description="The keyword searched for; null when explaining")
+    matches: list[ExplainMatch] = Field(default_factory=list, description="Kinds and fields matching the keyword")
+    matchesTotal: int = Field(0, description="All matches, also those left out of 'matches'")
+    source: str = Field(
+        description="Where the documentation comes from: the cluster's OpenAPI v3, or, with no cluster "
+        "reachable, the Kubernetes release documented by the installed kubernetes Python client"
+    )
 
 
 class VersionOutput(_Out):

@@ -1,8 +1,9 @@
 """The one choke point for every Kubernetes API call.
 
 Every request, whatever tool makes it, passes through ``Kube.request``: the policy check on the verb,
-the choice of context, the offload to a worker thread with a timeout, the translation of failures
-into our exception tree, the metrics and the log line carrying the correlation id. Responses stay
+the approval rules (``app.kube.gate``), the choice of context, the offload to a worker thread with a
+timeout, the translation of failures into our exception tree, the metrics and the log line carrying
+the correlation id. Responses stay
 raw JSON (no model objects) because that is what the renderers want and it is the fast path.
 """
 
@@ -25,13 +26,15 @@ from app import errors, tracing
 from app.config import Settings
 from app.kube import errors as kube_errors
 from app.kube.contexts import ContextInfo, Contexts
+from app.kube.gate import judge_request
 from app.observability import Metrics
 from app.policy import READ_VERBS, Policy, Target
 from app.scope import dry_run_active, identity
 
 log = logging.getLogger("k8s_mcp.kube")
 
-NO_DRY_RUN_SUBRESOURCES = ("/exec", "/attach", "/portforward", "/proxy", "/eviction")
+#: The API server honours ``dryRun`` on evictions (the budget is checked, nothing is evicted), not on these.
+NO_DRY_RUN_SUBRESOURCES = ("/exec", "/attach", "/portforward", "/proxy")
 
 JSON = "application/json"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
@@ -94,6 +97,7 @@ class Kube:
         own credentials, or in passthrough mode with none at all."""
         method = method.upper()
         self._policy.check_request(method, path, body)
+        judge_request(method, path, body)  # the approval rules, on the object this request changes
         # While a change is previewed (``app.scope.previewing``) every mutating request is sent with
         # ``dryRun=All``: the API server validates and answers but persists nothing.
         if dry_run_active() and method not in READ_VERBS:

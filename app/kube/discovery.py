@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
-from app.errors import NotFound, ToolInputError, Unavailable
+from app.errors import K8sMcpError, NotFound, ToolInputError, Unavailable
 from app.kube.client import Kube
 
 #: Ask for the aggregated discovery document (APIGroupDiscoveryList), plain JSON from older servers.
@@ -305,6 +306,9 @@ class Discovery:
 # -- OpenAPI v3 schemas (resources_explain) -------------------------------------------------------
 
 
+_API_KEY = re.compile(r"^(?:api/v[^/]+|apis/[^/]+/[^/]+)$")
+
+
 class OpenAPISchemas:
     """The cluster's OpenAPI v3 documents, one per group/version, cached by their content hash."""
 
@@ -335,3 +339,34 @@ class OpenAPISchemas:
             while len(self._docs) > self._max_docs:
                 self._docs.pop(next(iter(self._docs)))
         return doc
+
+    async def visit_all(self, visit: Callable[[dict[str, Any]], None], *, context: str | None) -> int:
+        """Call ``visit`` (in a worker thread, one at a time) on every group/version's document; returns how
+        many. The documents are not cached: all of them together are tens of MB, and a search needs
+        each only once."""
+        index = await self._kube.get_json("/openapi/v3", context=context)
+        entries = [(k, v) for k, v in sorted((index.get("paths") or {}).items()) if _API_KEY.match(k)]
+        fetching = anyio.CapacityLimiter(4)
+        visiting = anyio.Lock()
+
+        async def one(key: str, entry: dict[str, Any]) -> None:
+            url = str(entry.get("serverRelativeURL") or f"/openapi/v3/{key}")
+            path, _, query = url.partition("?")
+            params = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+            try:
+                async with fetching:
+                    doc = await self._kube.get_json(path, context=context, query=params)
+            except K8sMcpError as e:  # the first failure ends the search with its own line
+                failures.append(e)
+                tg.cancel_scope.cancel()
+                return
+            async with visiting:
+                await anyio.to_thread.run_sync(visit, doc)
+
+        failures: list[K8sMcpError] = []
+        async with anyio.create_task_group() as tg:
+            for key, entry in entries:
+                tg.start_soon(one, key, entry)
+        if failures:
+            raise failures[0]
+        return len(entries)

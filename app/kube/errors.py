@@ -36,8 +36,21 @@ def status_message(body: bytes | str | None, fallback: str) -> str:
     return " ".join(str(message).split())[:500] if message else fallback
 
 
+def status_causes(body: bytes | str | None) -> list[str]:
+    """The ``details.causes[].message`` lines of a Status body (e.g. which disruption budget refused an eviction)."""
+    try:
+        parsed: Any = json.loads(body) if body else None
+    except (ValueError, TypeError):
+        return []
+    details = parsed.get("details") if isinstance(parsed, dict) else None
+    causes = details.get("causes") if isinstance(details, dict) else None
+    return [" ".join(str(c["message"]).split())[:300] for c in causes or [] if isinstance(c, dict) and c.get("message")]
+
+
 def from_status(status: int, body: bytes | str | None, reason: str | None) -> errors.KubeError:
     message = status_message(body, reason or f"HTTP {status}")
+    if status == 429:  # an eviction refused by a budget says which one only in its causes
+        message = " ".join([message, *(f"({cause})" for cause in status_causes(body)[:3])])
     if status == 403 and "read-only" in message:
         return errors.Forbidden(message)
     if status >= 500 or status == 429:

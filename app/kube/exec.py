@@ -28,6 +28,7 @@ from kubernetes.stream.ws_client import get_websocket_url, websocket_proxycare
 from app import errors
 from app.kube import errors as kube_errors
 from app.kube.client import Kube, caller_headers
+from app.kube.gate import judge_request
 from app.scope import dry_run_active
 
 log = logging.getLogger("k8s_mcp.kube")
@@ -63,6 +64,7 @@ async def exec_in_pod(
     """Run ``command`` and collect its output (at most ``max_bytes`` per stream) and exit status."""
     path = f"/api/v1/namespaces/{namespace}/pods/{pod}/exec"
     kube.policy.check_verb("POST", path)  # the API server authorizes exec as 'create pods/exec'
+    judge_request("POST", path)
     if dry_run_active():
         raise errors.PolicyDenied("exec cannot be previewed; the command was not run")
     caller: dict[str, str] = {}

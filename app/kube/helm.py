@@ -38,6 +38,7 @@ from app import errors, tracing
 from app.config import Settings
 from app.kube.client import caller_headers
 from app.kube.contexts import IN_CLUSTER, ContextInfo, Contexts
+from app.kube.gate import gate_active, judge_objects
 from app.kube.helmref import ChartRef, classify_chart, translate
 from app.observability import Metrics
 from app.policy import Policy
@@ -441,6 +442,10 @@ class Helm:
         if start < 0:
             raise errors.KubeError("helm answered without a release document")
         result: dict[str, Any] = json.loads(out[start:])
+        if dry_run:  # the approval rules judge each object the release would create or update
+            judge_objects(
+                "update" if upgrade else "create", manifest_dicts(result.get("manifest")), namespace=req.namespace
+            )
         return result
 
     async def _refuse_existing(self, cmd: _Command, name: str, namespace: str) -> None:
@@ -453,6 +458,15 @@ class Helm:
             f"release {name!r} already exists in namespace {namespace}; use helm_upgrade to change it"
         )
 
+    async def judge_release(
+        self, context: str | None, *, name: str, namespace: str, verb: str, revision: int | None = None
+    ) -> None:
+        """Judge the objects of a release revision by the approval rules (a rollback or uninstall preview)."""
+        if not gate_active():
+            return
+        status = await self.status(context, name=name, namespace=namespace, revision=revision, with_chart=False)
+        judge_objects(verb, manifest_dicts(status.get("manifest")), namespace=namespace)
+
     async def rollback(
         self, context: str | None, *, name: str, namespace: str, revision: int | None, wait: bool, timeout: int
     ) -> None:
@@ -464,6 +478,15 @@ class Helm:
     ) -> None:
         cmd = await self._command(context, release=name, namespace=namespace, timeout=timeout)
         await cmd.uninstall(name, keep_history=keep_history, namespace=namespace, wait=wait, timeout=f"{timeout}s")
+
+
+def manifest_dicts(manifest: Any) -> list[dict[str, Any]]:
+    """The objects of a rendered release manifest (YAML documents), skipping empty and unparsable ones."""
+    try:
+        docs = list(yaml.safe_load_all(str(manifest or "")))
+    except yaml.YAMLError:
+        return []
+    return [d for d in docs if isinstance(d, dict) and d.get("kind")]
 
 
 def resolve_chart(chart: str, repo: str | None) -> ChartRef:

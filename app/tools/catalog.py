@@ -6,15 +6,17 @@ modules never depend on one another through the catalog. Only the server imports
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from typing import Any
 
 from app.config import Settings
+from app.errors import ConfigError
 from app.policy import Policy, Selection, select_tools
 from app.spec import ToolSpec
 from app.tools.cluster import cluster, events
 from app.tools.helm import releases
 from app.tools.infra import profile
-from app.tools.nodes import nodes
+from app.tools.nodes import drain, maintenance, nodes
 from app.tools.pods import containers, pods
 from app.tools.resources import describe, generic
 from app.tools.workloads import workloads
@@ -27,6 +29,8 @@ _CATALOGS: dict[str, list[ToolSpec[Any]]] = {
         *cluster.SPECS,
         *events.SPECS,
         *nodes.SPECS,
+        *maintenance.SPECS,
+        drain.SPEC,
         *pods.SPECS,
         *containers.SPECS,
         *generic.SPECS,
@@ -44,8 +48,19 @@ def all_specs(profile: str = "default") -> list[ToolSpec[Any]]:
     return list(_CATALOGS["infra" if profile == "infra" else "default"])
 
 
+def check_rule_tools(settings: Settings) -> None:
+    """Every tool pattern of the approval rules names at least one tool of the profile (a typo stops the start)."""
+    names = [spec.name for spec in all_specs(settings.tool_profile)]
+    for rule, pattern in settings.rules.tool_patterns():
+        if not any(fnmatchcase(name, pattern) for name in names):
+            raise ConfigError(
+                f"{rule}: tool pattern {pattern!r} matches no tool in the {settings.tool_profile!r} tool profile"
+            )
+
+
 def exposed_specs(policy: Policy, settings: Settings) -> Selection[ToolSpec[Any]]:
     """The catalog this deployment serves: profile, toolsets, enabled/disabled lists, then policy."""
+    check_rule_tools(settings)
     return select_tools(
         all_specs(settings.tool_profile),
         policy=policy,

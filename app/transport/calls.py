@@ -33,7 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app import errors, redaction, tracing
 from app.approval import TOKEN_ARGUMENT, Approvals
 from app.config import Settings
+from app.kube.gate import Gate, current_gate
 from app.observability import Metrics, audit
+from app.rules import Decision
 from app.scope import correlation_id, identity, identity_key, previewing
 from app.spec import Deps, ToolResult, ToolSpec
 from app.transport.outcomes import OK, failure
@@ -100,7 +102,26 @@ class ToolRunner:
             return False
         return spec.destructive or self.settings.approval_scope == "changes"
 
+    def fallback(self, spec: ToolSpec[Any]) -> Decision:
+        """What the approval settings decide for a change of this tool that no approval rule matches."""
+        if not self.needs_approval(spec):
+            return "allow"
+        return "elicit" if self.settings.approval == "elicit" else "confirm"
+
+    def gate(self, spec: ToolSpec[Any]) -> Gate | None:
+        """A gate when approval rules can change how a call of this tool is approved; None otherwise."""
+        if spec.read_only:
+            return None
+        decisions = self.settings.rules.decisions_for(spec.name)
+        fallback = self.fallback(spec)
+        if not decisions or decisions | {fallback} == {"allow"}:
+            return None
+        return Gate(self.settings.rules, spec.name, fallback)
+
     def takes_token(self, spec: ToolSpec[Any]) -> bool:
+        gate = self.gate(spec)
+        if gate is not None:
+            return "confirm" in self.settings.rules.decisions_for(spec.name) | {gate.fallback}
         return self.needs_approval(spec) and self.settings.approval == "confirm"
 
     async def run(
@@ -157,11 +178,18 @@ class ToolRunner:
             return error_result(self._clean(f"invalid arguments for {spec.name}: {e}"))
         action = spec.describe(args)
         try:
-            if self.needs_approval(spec):
-                preview = await self._approve(spec, args, arguments, approval_token, ctx, record)
-                if preview is not None:
-                    return preview
-            result = await spec.handler(args, self.deps)
+            gate = self.gate(spec)
+            if gate is not None:
+                ruled = await self._ruled(spec, args, arguments, approval_token, ctx, record, gate)
+                if not isinstance(ruled, ToolResult):
+                    return ruled
+                result = ruled
+            else:
+                if self.needs_approval(spec):
+                    preview = await self._approve(spec, args, arguments, approval_token, ctx, record)
+                    if preview is not None:
+                        return preview
+                result = await spec.handler(args, self.deps)
         except Exception as e:  # noqa: BLE001 - failure() logs an unexpected one with its trace
             failed = failure(action, e)
             record["outcome"] = failed.outcome
@@ -188,21 +216,86 @@ class ToolRunner:
                 return question
             record["approval"] = "elicited"
             return None
-        caller = identity_key()
         if token is not None:
-            await self.approvals.redeem(str(token), caller, spec.name, arguments)
+            await self.approvals.redeem(str(token), identity_key(), spec.name, arguments)
             record["approval"] = "token"
             return None
-        preview = await self._preview(spec, args)
-        issued = self.approvals.mint(caller, spec.name, arguments)
+        return self._previewed(spec, await self._preview(spec, args), arguments, record)
+
+    def _previewed(
+        self, spec: ToolSpec[Any], preview: ToolResult, arguments: dict[str, Any], record: dict[str, Any], why: str = ""
+    ) -> CallToolResult:
+        """The preview with a one-time token for the same call."""
+        issued = self.approvals.mint(identity_key(), spec.name, arguments)
         record["outcome"] = "previewed"
         record["result"] = self._clean(preview.text)[:2000]
         text = (
-            f"PREVIEW ONLY, nothing was changed: {spec.name} needs approval.\n{preview.text}\n\n"
+            f"PREVIEW ONLY, nothing was changed: {spec.name} needs approval{why}.\n{preview.text}\n\n"
             f'To apply it, call {spec.name} again with the same arguments plus approvalToken: "{issued}" '
             f"(valid {self.approvals.ttl_seconds}s, for one call, by you only)."
         )
         return self._success(ToolResult(text, preview.data))
+
+    async def _ruled(
+        self,
+        spec: ToolSpec[Any],
+        args: BaseModel,
+        arguments: dict[str, Any],
+        token: Any,
+        ctx: Context | None,
+        record: dict[str, Any],
+        gate: Gate,
+    ) -> ToolResult | CallToolResult | InputRequiredResult:
+        """A call under approval rules: survey its changes in a dry run, obtain the strongest decision, run it.
+
+        A ``deny`` stops the survey (nothing was changed); ``confirm`` returns the survey as the preview
+        with a token; ``elicit`` asks the human; ``allow`` runs. The real run is judged again against
+        what was granted, so it cannot change more than was approved.
+        """
+        granted: Decision
+        if token is not None:
+            await self.approvals.redeem(str(token), identity_key(), spec.name, arguments)
+            record["approval"], granted = "token", "confirm"
+        else:
+            survey = Gate(gate.book, gate.tool, gate.fallback)
+            previewed = await self._survey(spec, args, survey)
+            verdict = survey.strongest()
+            if verdict.rule:
+                record["rule"] = verdict.rule
+            why = f" ({verdict.rule})" if verdict.rule else ""
+            if verdict.decision == "confirm":
+                if previewed is None:
+                    raise errors.PolicyDenied(
+                        f"this change cannot be previewed and needs confirmation{why}; "
+                        "use a rule or approval mode that asks a human (elicit)"
+                    )
+                return self._previewed(spec, previewed, arguments, record, why)
+            if verdict.decision == "elicit":
+                question = await self._elicit(spec, args, ctx)
+                if question is not None:
+                    record["outcome"] = "asked"
+                    return question
+                record["approval"], granted = "elicited", "elicit"
+            else:
+                granted = "allow"
+        reset = current_gate.set(Gate(gate.book, gate.tool, gate.fallback, granted=granted))
+        try:
+            return await spec.handler(args, self.deps)
+        finally:
+            current_gate.reset(reset)
+
+    async def _survey(self, spec: ToolSpec[Any], args: BaseModel, survey: Gate) -> ToolResult | None:
+        """The handler as a dry run under a surveying gate; None when the call cannot be dry-run to the end."""
+        reset = current_gate.set(survey)
+        try:
+            with previewing():
+                return await spec.handler(args, self.deps)
+        except errors.PolicyDenied as e:
+            if "cannot be previewed" not in str(e):
+                raise
+            return None
+        finally:
+            current_gate.reset(reset)
 
     async def _preview(self, spec: ToolSpec[Any], args: BaseModel) -> ToolResult:
         """The handler as a server-side dry run; a call that cannot be dry-run is described instead."""

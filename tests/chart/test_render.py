@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from app.config import Settings, load_settings
+from app.rules import load_rules
 from tests.chart.conftest import CHART, Render, kinds, one
 
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
@@ -30,6 +31,8 @@ CHART_MANAGED_SETTINGS = {
     "auth_tokens_file",
     "auth_token",
     "approval_secret",
+    # rendered from the approvalRules value into the ConfigMap
+    "approval_rules",
 }
 
 
@@ -287,3 +290,33 @@ def test_acting_as_the_caller_without_authentication_is_refused_at_render(render
             assert f"config.cluster_auth={mode} needs authenticated callers" in str(e)
         else:
             raise AssertionError(f"{mode} without oidc_issuer or static tokens rendered")
+
+
+def test_approval_rules_and_the_field_manager_reach_the_server_from_values(render: Render, tmp_path: Path) -> None:
+    rules = [{"name": "no-prod-deletes", "verbs": ["delete"], "namespaces": ["prod-*"], "decision": "deny"}]
+    objects = render(
+        "--set-json", f"approvalRules={json.dumps(rules)}", "--set", "config.field_manager=kubernetes-mcp-server"
+    )
+    data = one(objects, "ConfigMap")["data"]
+    config = yaml.safe_load(data["config.yaml"])
+    assert config["approval_rules"] == "/etc/k8s-mcp/config/approval-rules.yaml"
+    assert config["field_manager"] == "kubernetes-mcp-server"
+    mounts = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
+    assert any(m["name"] == "config" and m["mountPath"] == "/etc/k8s-mcp/config" for m in mounts)
+    path = tmp_path / "approval-rules.yaml"
+    path.write_text(data["approval-rules.yaml"])
+    book = load_rules(str(path))
+    assert [(r.name, r.decision) for r in book.rules] == [("no-prod-deletes", "deny")]
+    assert "approval-rules.yaml" not in one(render(), "ConfigMap")["data"]
+
+
+def test_node_maintenance_rbac_is_a_patch_on_nodes_only_when_asked(render: Render) -> None:
+    def node_writes(*args: str) -> list[dict[str, Any]]:
+        return [r for r in rules_of(render(*args)) if "nodes" in r["resources"] and WRITE_VERBS & set(r["verbs"])]
+
+    assert node_writes("--set", "rbac.write=true") == []
+    assert node_writes("--set", "rbac.nodeMaintenance=true") == [
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["patch"]}
+    ]
+    namespaced = render("--set", "rbac.namespaced=true,rbac.nodeMaintenance=true")
+    assert not any("nodes" in r["resources"] for r in rules_of(namespaced, "Role"))

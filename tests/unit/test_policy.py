@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.errors import PolicyDenied
-from app.policy import Policy, Target, plural_of
+from app.kinds import plural_of
+from app.policy import Policy, Target
 
 
 def test_paths_are_parsed_into_what_they_address() -> None:

@@ -1,8 +1,7 @@
 """Cluster-level tools: namespaces, kubeconfig contexts and view, API resources, explain, version.
 
 configuration_view never shows a credential: the kubeconfig is redacted inside app.kube before
-it reaches this module. Explain reads the cluster's own OpenAPI v3 schemas, so CRDs are explained
-as well as built-in kinds.
+it reaches this module. resources_explain lives in ``docs``.
 """
 
 from __future__ import annotations
@@ -21,13 +20,11 @@ from app.shapes import (
     ConfigurationOutput,
     ContextItem,
     ContextsOutput,
-    ExplainField,
-    ExplainOutput,
     TableOutput,
     VersionOutput,
 )
 from app.spec import Deps, ToolResult, ToolSpec
-from app.tools.cluster import explain as explain_mod
+from app.tools.cluster import docs
 from app.views import list_table
 
 NAMESPACES = Resource("", "v1", "Namespace", "namespaces", namespaced=False)
@@ -57,17 +54,6 @@ class ApiResourcesListArgs(p.Args):
         description="Only this API group, e.g. 'apps' ('' or 'core' for the core group)",
     )
     namespaced: bool | None = Field(None, description="Only namespaced (true) or cluster-scoped (false) kinds")
-    context: p.Context = None
-
-
-class ResourcesExplainArgs(p.Args):
-    apiVersion: p.ApiVersion
-    kind: p.Kind
-    field: str | None = Field(
-        None,
-        pattern=r"^[A-Za-z0-9_.$-]*$",
-        description="Dotted field path to explain, e.g. 'spec.template.spec.containers' (default: the kind)",
-    )
     context: p.Context = None
 
 
@@ -145,26 +131,6 @@ async def api_resources_list(args: ApiResourcesListArgs, deps: Deps) -> ToolResu
         rows=rendered.rows,
         count=len(rendered.rows),
         truncated=rendered.truncated,
-    )
-    return ToolResult(text, data)
-
-
-async def resources_explain(args: ResourcesExplainArgs, deps: Deps) -> ToolResult:
-    resource = await deps.discovery.resolve(args.apiVersion, args.kind, context=args.context)
-    doc = await deps.discovery.openapi.document(resource.group, resource.version, context=args.context)
-    ex = explain_mod.explain(doc, group=resource.group, version=resource.version, kind=resource.kind, path=args.field)
-    text, _ = output.cap_text(
-        explain_mod.render(ex), deps.settings.output_max_chars, hint="explain a narrower field path"
-    )
-    data = ExplainOutput(
-        apiVersion=ex.api_version,
-        kind=ex.kind,
-        field=ex.path,
-        type=ex.type,
-        description=ex.description,
-        fields=[
-            ExplainField(name=f.name, type=f.type, required=f.required, description=f.description) for f in ex.fields
-        ],
     )
     return ToolResult(text, data)
 
@@ -259,18 +225,7 @@ SPECS: list[ToolSpec[Any]] = [
         read_only=True,
         idempotent=True,
     ),
-    ToolSpec(
-        name="resources_explain",
-        title="Explain a kind or field",
-        description="Documentation of a kind or of one of its fields (e.g. field='spec.template.spec.containers') "
-        "from the cluster's OpenAPI v3 schema, as kubectl explain: type, description and child fields.",
-        params=ResourcesExplainArgs,
-        output=ExplainOutput,
-        handler=resources_explain,
-        action=lambda a: f"explain {a.kind}{'.' + a.field if a.field else ''}",
-        read_only=True,
-        idempotent=True,
-    ),
+    docs.SPEC,
     ToolSpec(
         name="cluster_version",
         title="Cluster version",

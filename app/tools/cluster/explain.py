@@ -1,18 +1,21 @@
-"""Field documentation from the cluster's OpenAPI v3 schemas, shaped like ``kubectl explain``.
+"""Field documentation from OpenAPI v3 schemas, shaped like ``kubectl explain``, and a keyword search over it.
 
-Pure: given one group/version's OpenAPI document, find the kind's schema, walk a dotted field path
+Pure: given one group/version's OpenAPI document (the cluster's, or the one rebuilt from the
+kubernetes client when no cluster answers), find the kind's schema, walk a dotted field path
 through ``$ref``/``allOf``/array items/maps, and render the field with its type, its description
 and its child fields. Child descriptions are cut to their first sentence to keep the answer small;
-explaining a child field gives its full text.
+explaining a child field gives its full text. ``Search`` finds kinds and field paths by keyword.
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from app.errors import NotFound, ToolInputError
+from app.kinds import plural_of
 
 _REF_PREFIX = "#/components/schemas/"
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(\s|$)", re.S)
@@ -186,3 +189,130 @@ def render(ex: Explanation) -> str:
             prefix = f"{ex.path}." if ex.path else ""
             lines += ["", f"[descriptions shortened to one sentence; pass field='{prefix}<name>' for the full text]"]
     return "\n".join(lines)
+
+
+# -- search: keyword -> kinds and field paths -----------------------------------------------------
+
+#: Schemas that carry a group-version-kind but are not kinds anyone writes.
+_NOT_KINDS = frozenset({"Status", "WatchEvent", "DeleteOptions", "APIResourceList", "APIGroup", "APIVersions"})
+
+
+@dataclass(frozen=True)
+class TopKind:
+    group: str
+    version: str
+    kind: str
+    schema: dict[str, Any]
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+def top_kinds(doc: dict[str, Any]) -> list[TopKind]:
+    """The kinds a document defines (not lists or meta types), core group first, then by group and kind."""
+    found = []
+    for schema in _schemas(doc).values():
+        gvks = schema.get("x-kubernetes-group-version-kind") or []
+        if len(gvks) != 1:
+            continue
+        kind = str(gvks[0].get("kind", ""))
+        if kind.endswith("List") or kind in _NOT_KINDS or "metadata" not in (schema.get("properties") or {}):
+            continue
+        found.append(TopKind(str(gvks[0].get("group", "")), str(gvks[0].get("version", "")), kind, schema))
+    return sorted(found, key=lambda k: (k.group != "", k.group, k.kind, k.version))
+
+
+@dataclass
+class Match:
+    api_version: str
+    kind: str
+    path: str | None
+    """None when the kind itself matched."""
+    type: str
+    description: str
+    score: int
+    depth: int
+    kinds: set[str]
+    """Every kind with this same field (the same property of the same type), this one included."""
+    order: int = 0
+
+
+def _first_ref(schema: dict[str, Any]) -> str | None:
+    """The type a property holds: its $ref, or its items' or map values' (through single allOf wrappers)."""
+    for _ in range(4):
+        ref = schema.get("$ref") or ((schema.get("allOf") or [{}])[0].get("$ref") if schema.get("allOf") else None)
+        if ref:
+            return str(ref)
+        nested = schema.get("items") or schema.get("additionalProperties")
+        if not isinstance(nested, dict):
+            return None
+        schema = nested
+    return None
+
+
+class Search:
+    """A keyword search over one or more OpenAPI documents: every word must appear in the kind's name,
+    the field's name, or the field's path and description. Each kind is walked breadth-first, each
+    type once per kind, so the shortest path to a field is the one shown; a field that many kinds
+    share (same property of the same type, e.g. metadata.labels) is listed once, with how many
+    other kinds have it."""
+
+    def __init__(self, keyword: str, *, kind: str | None = None, max_depth: int = 10) -> None:
+        self.words = keyword.lower().split()
+        self.kind = kind.lower() if kind else None
+        self.max_depth = max_depth
+        self._found: dict[tuple[str, str], Match] = {}
+
+    def visit(self, doc: dict[str, Any]) -> None:
+        for top in top_kinds(doc):
+            if self.kind and self.kind not in (top.kind.lower(), plural_of(top.kind)):
+                continue
+            self._walk(doc, top)
+
+    def _more_than(self, prefix: str, text: str) -> bool:
+        """Every word is in the text, and not all of them already in the parent's path (whose match is shown)."""
+        lower = text.lower()
+        return all(w in lower for w in self.words) and not all(w in prefix.lower() for w in self.words)
+
+    def _add(self, key: tuple[str, str], match: Match) -> None:
+        known = self._found.get(key)
+        if known is None:
+            match.order = len(self._found)
+            self._found[key] = match
+        else:
+            known.kinds |= match.kinds
+
+    def _walk(self, doc: dict[str, Any], top: TopKind) -> None:
+        label = f"{top.kind}.{top.api_version}"
+        if all(w in top.kind.lower() for w in self.words):
+            description = first_sentence(str(top.schema.get("description") or ""), 120)
+            self._add(("kind", label), Match(top.api_version, top.kind, None, top.kind, description, 0, 0, {label}))
+        queue: deque[tuple[dict[str, Any], str | None, str, int]] = deque([(top.schema, None, "", 1)])
+        seen: set[str] = set()
+        while queue:
+            schema, owner, prefix, depth = queue.popleft()
+            for name, child in sorted((_children(doc, schema).get("properties") or {}).items()):
+                path = prefix + name
+                description = str(child.get("description") or _deref(doc, child).get("description") or "")
+                score = 1 if all(w in name.lower() for w in self.words) else None
+                if score is None and self._more_than(prefix, f"{path} {description}"):
+                    score = 2
+                if score is not None:
+                    key = (owner or f"{label}:{prefix}", name)
+                    short = first_sentence(description, 120)
+                    match = Match(top.api_version, top.kind, path, type_name(doc, child), short, score, depth, {label})
+                    self._add(key, match)
+                ref = _first_ref(child)
+                if (
+                    depth < self.max_depth
+                    and (ref is None or ref not in seen)
+                    and _children(doc, child).get("properties")
+                ):
+                    if ref:
+                        seen.add(ref)
+                    queue.append((child, ref, path + ".", depth + 1))
+
+    def results(self) -> list[Match]:
+        """Kinds first, then fields by name, then by description; shallow before deep; core kinds first."""
+        return sorted(self._found.values(), key=lambda m: (m.score, m.depth, m.order))

@@ -251,6 +251,7 @@ async def helm_rollback(args: HelmRollbackArgs, deps: Deps) -> ToolResult:
         raise ToolInputError(f"release {namespace}/{args.name} has no revision {target} (revisions: {known})")
     chart = revisions[target].get("chart", "")
     if dry_run_active():
+        await helm.judge_release(args.context, name=args.name, namespace=namespace, verb="update", revision=target)
         status = await helm.status(args.context, name=args.name, namespace=namespace)
         message = (
             f"would roll back release {namespace}/{args.name} from revision {current} to revision {target} ({chart}) "
@@ -277,6 +278,7 @@ async def helm_uninstall(args: HelmUninstallArgs, deps: Deps) -> ToolResult:
     resources = output.manifest_objects(str(status.get("manifest") or ""))
     history = "kept (helm_history still shows it)" if args.keep_history else "deleted"
     if dry_run_active():
+        await helm.judge_release(args.context, name=args.name, namespace=namespace, verb="delete")
         message = (
             f"would uninstall release {namespace}/{args.name} (revision {status.get('version')}), deleting "
             f"{len(resources)} objects; its history would be {history.split(' ')[0]}{_PREVIEW}"

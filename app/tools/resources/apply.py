@@ -1,11 +1,11 @@
 """``resources_create_or_update``: server-side apply of one or many objects, with a diff preview.
 
-Every document is parsed and checked before the first write. Each object is applied with field
-manager ``k8s-mcp``; the answer is one line per object (created, configured or unchanged). With
-``dryRun`` the API server computes the result and persists nothing, and the answer carries a compact
-diff of the live object against that result. A CRD and its objects can come in one request: the
-objects wait (bounded) until discovery serves the new kind. Secret values in the input never appear
-in an answer, an error line or a log.
+Every document is parsed and checked before the first write. Each object is applied with the
+server's field manager (``--field-manager``, default ``k8s-mcp``); the answer is one line per object
+(created, configured or unchanged). With ``dryRun`` the API server computes the result and persists
+nothing, and the answer carries a compact diff of the live object against that result. A CRD and its
+objects can come in one request: the objects wait (bounded) until discovery serves the new kind.
+Secret values in the input never appear in an answer, an error line or a log.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.resources.manifests import Manifest, parse_manifests, scrub, secret_values
 from app.views import ensure_namespace
 
-FIELD_MANAGER = "k8s-mcp"
 APPLY = "application/apply-patch+yaml"
 CRD_WAIT_SECONDS = 20.0
 
@@ -89,7 +88,7 @@ async def _apply_one(
         live = await deps.kube.get_json(path, context=args.context)
     except NotFound:
         live = None
-    query: dict[str, Any] = {"fieldManager": FIELD_MANAGER, "force": args.force}
+    query: dict[str, Any] = {"fieldManager": deps.settings.field_manager, "force": args.force}
     if args.dryRun:
         query["dryRun"] = "All"
     try:
@@ -151,8 +150,8 @@ SPEC: ToolSpec[Any] = ToolSpec(
     name="resources_create_or_update",
     title="Create or update resources (server-side apply)",
     description="Create or update one or more objects from YAML or JSON ('---' between documents) with "
-    "server-side apply (field manager k8s-mcp). Namespaced objects without a namespace go to 'namespace' "
-    "or the context's. dryRun=true changes nothing and returns a diff of what would change. "
+    "server-side apply (field manager k8s-mcp by default). Namespaced objects without a namespace go to "
+    "'namespace' or the context's. dryRun=true changes nothing and returns a diff of what would change. "
     "Answers one line per object: '<Kind>/<name> created|configured|unchanged'.",
     params=ResourcesCreateOrUpdateArgs,
     output=ApplyOutput,

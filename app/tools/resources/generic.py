@@ -1,6 +1,6 @@
 """Generic resource tools for any apiVersion/kind, CRDs included: list, get, apply, delete, patch.
 
-Writes are server-side apply (``apply.py``, field manager ``k8s-mcp``) or explicit patches; every write
+Writes are server-side apply (``apply.py``, the server's field manager) or explicit patches; every write
 can be previewed (``dryRun``), and a patch answers with a compact diff of what changed, never a dump.
 """
 
@@ -18,7 +18,6 @@ from app.scope import dry_run_active
 from app.shapes import ChangeOutput, ObjectOutput, TableOutput
 from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.resources import apply
-from app.tools.resources.apply import FIELD_MANAGER
 from app.views import ensure_namespace, get_object, list_table, object_label, scoped_namespace
 
 PATCH_TYPES = {
@@ -159,7 +158,7 @@ async def resources_patch(args: ResourcesPatchArgs, deps: Deps) -> ToolResult:
             "PATCH",
             path,
             context=args.context,
-            query={"fieldManager": FIELD_MANAGER, "dryRun": "All" if args.dryRun else None},
+            query={"fieldManager": deps.settings.field_manager, "dryRun": "All" if args.dryRun else None},
             body=body,
             content_type=PATCH_TYPES[args.type],
         )

@@ -27,7 +27,6 @@ from app.shapes import (
     ScaleOutput,
 )
 from app.spec import Deps, ToolResult, ToolSpec
-from app.tools.resources.apply import FIELD_MANAGER
 from app.tools.workloads import rollout
 from app.views import ensure_namespace, object_label, scoped_namespace
 
@@ -114,7 +113,7 @@ async def resources_scale(args: ResourcesScaleArgs, deps: Deps) -> ToolResult:
         "PATCH",
         resource.path(namespace, args.name, "scale"),
         context=args.context,
-        query={"fieldManager": FIELD_MANAGER, "dryRun": "All" if args.dryRun else None},
+        query={"fieldManager": deps.settings.field_manager, "dryRun": "All" if args.dryRun else None},
         body={"spec": {"replicas": args.scale}},
         content_type=MERGE,
     )
@@ -139,7 +138,7 @@ async def resources_rollout_restart(args: RolloutRestartArgs, deps: Deps) -> Too
         "PATCH",
         resource.path(namespace, args.name),
         context=args.context,
-        query={"fieldManager": FIELD_MANAGER, "dryRun": "All" if args.dryRun else None},
+        query={"fieldManager": deps.settings.field_manager, "dryRun": "All" if args.dryRun else None},
         body={"spec": {"template": {"metadata": {"annotations": {rollout.RESTARTED_AT: stamp}}}}},
         content_type=STRATEGIC,
     )
@@ -267,7 +266,7 @@ async def resources_rollout_undo(args: RolloutUndoArgs, deps: Deps) -> ToolResul
         "PATCH",
         resource.path(namespace, args.name),
         context=args.context,
-        query={"fieldManager": FIELD_MANAGER, "dryRun": "All" if args.dryRun else None},
+        query={"fieldManager": deps.settings.field_manager, "dryRun": "All" if args.dryRun else None},
         body=body,
         content_type=content_type,
     )

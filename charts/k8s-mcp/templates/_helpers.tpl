@@ -153,6 +153,9 @@ possible (a read-only server approves nothing); empty: none. */}}
 {{- if include "k8s-mcp.passthroughInPod" . -}}
 {{- $_ := set $cfg "service_account_dir" "/etc/k8s-mcp/cluster" -}}
 {{- end -}}
+{{- if .Values.approvalRules -}}
+{{- $_ := set $cfg "approval_rules" "/etc/k8s-mcp/config/approval-rules.yaml" -}}
+{{- end -}}
 {{- if .Values.kubeconfig.secretName -}}
 {{- $_ := set $cfg "in_cluster" "false" -}}
 {{- $_ := set $cfg "kubeconfig" (printf "/etc/k8s-mcp/kubeconfig/%s" .Values.kubeconfig.key) -}}
@@ -211,6 +214,11 @@ kinds left out). Secrets are never in the read list unless rbac.secrets; writes 
 - apiGroups: {{ toJson (concat (list "apps" "batch" "autoscaling" "policy" "networking.k8s.io") $rbac.writeGroups | uniq) }}
   resources: ["*"]
   verbs: {{ toJson $write }}
+{{- end }}
+{{- if and $rbac.nodeMaintenance (eq $scope "cluster") }}
+- apiGroups: [""]
+  resources: ["nodes"]
+  verbs: ["patch"]
 {{- end }}
 {{- if $rbac.exec }}
 - apiGroups: [""]
