@@ -38,8 +38,8 @@ cli() { # the path of a docker CLI that can build
 
 answers() { local c; c="$(cli 2>/dev/null)" && "$c" info >/dev/null 2>&1; }
 
-install_engine() { # Debian's docker.io, when there is no engine to start
-  command -v dockerd >/dev/null 2>&1 || [[ -x /usr/sbin/dockerd ]] && return 0
+install_engine() { # Debian's docker.io, when there is no engine to start or no CLI that can build
+  if { command -v dockerd >/dev/null 2>&1 || [[ -x /usr/sbin/dockerd ]]; } && cli >/dev/null; then return 0; fi
   command -v apt-get >/dev/null 2>&1 || { log "no Docker engine here and no apt-get to install one"; return 1; }
   log "installing docker.io (apt-get)"
   sudo_ apt-get update -q >/dev/null
