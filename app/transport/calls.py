@@ -229,12 +229,14 @@ class ToolRunner:
         issued = self.approvals.mint(identity_key(), spec.name, arguments)
         record["outcome"] = "previewed"
         record["result"] = self._clean(preview.text)[:2000]
-        text = (
-            f"PREVIEW ONLY, nothing was changed: {spec.name} needs approval{why}.\n{preview.text}\n\n"
-            f'To apply it, call {spec.name} again with the same arguments plus approvalToken: "{issued}" '
+        text = f"PREVIEW ONLY, nothing was changed: {spec.name} needs approval{why}.\n{preview.text}"
+        # The approval token is this server's own, minted for this caller to send back: it goes after the
+        # scrub, which would otherwise take it for a credential (it is one, but the caller's own).
+        how = (
+            f'\n\nTo apply it, call {spec.name} again with the same arguments plus approvalToken: "{issued}" '
             f"(valid {self.approvals.ttl_seconds}s, for one call, by you only)."
         )
-        return self._success(ToolResult(text, preview.data))
+        return self._success(ToolResult(text, preview.data), trailer=how)
 
     async def _ruled(
         self,
@@ -353,10 +355,11 @@ class ToolRunner:
     def _clean(self, text: str) -> str:
         return text if self.settings.reveal_secrets else redaction.scrub_text(text)
 
-    def _success(self, result: ToolResult) -> CallToolResult:
+    def _success(self, result: ToolResult, trailer: str = "") -> CallToolResult:
+        """The result, scrubbed; ``trailer`` is our own text for the caller and is added after the scrub."""
         data = result.data.model_dump(mode="json", by_alias=True)
         if not self.settings.reveal_secrets:
             data = redaction.scrub_json(data)
         return CallToolResult(
-            content=[TextContent(type="text", text=self._clean(result.text))], structured_content=data
+            content=[TextContent(type="text", text=self._clean(result.text) + trailer)], structured_content=data
         )

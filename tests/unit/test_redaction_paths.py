@@ -120,6 +120,22 @@ def test_the_question_put_to_a_human_is_scrubbed() -> None:
     assert "postgres://admin:<redacted>@db:5432/app" in question and not _leaks(question), question
 
 
+def test_a_preview_is_scrubbed_but_keeps_the_approval_token_its_caller_must_send_back() -> None:
+    async def change(args: _Args, deps: Any) -> ToolResult:
+        data = LogOutput(name="web", lines=1, truncated=False, log=PLANTS[0].value)
+        return ToolResult(f"would connect to {PLANTS[0].value}", data)
+
+    runner = _runner(approval="confirm", enable_destructive_operations=True)
+    spec = _spec(change, read_only=False, destructive=True)
+    preview = _call(runner, spec, {"target": "db"})
+    text = preview.content[0].text
+    assert text.startswith("PREVIEW ONLY") and not _leaks(text), text
+    token = text.split('approvalToken: "')[1].split('"')[0]
+    assert "redacted" not in token
+    done = _call(runner, spec, {"target": "db", "approvalToken": token})
+    assert not done.is_error and done.content[0].text == "would connect to postgres://admin:<redacted>@db:5432/app"
+
+
 @pytest.fixture
 def log_stream() -> Iterator[io.StringIO]:
     root = logging.getLogger()
