@@ -9,8 +9,10 @@ second signal ends the wait.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+import threading
 import time
 from types import FrameType
 from typing import Any
@@ -98,7 +100,20 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         tracing.shutdown()
     log.info("exited")
+    _exit_despite_abandoned_threads()
     return 0
+
+
+def _exit_despite_abandoned_threads() -> None:
+    """End the process even when a worker thread still runs a call that was cut off at the end of the grace
+    period (an exec or an API call abandoned on cancel): Python would otherwise wait for it at exit, and
+    the grace period would bound nothing."""
+    busy = [t for t in threading.enumerate() if t.is_alive() and not t.daemon and t is not threading.main_thread()]
+    if not busy:
+        return
+    log.warning("exiting with calls still running in worker threads", extra={"threads": len(busy)})
+    logging.shutdown()
+    os._exit(0)
 
 
 def preflight(argv: list[str] | None = None) -> int:
