@@ -27,7 +27,7 @@ from pydantic import AnyHttpUrl, ConfigDict, TypeAdapter, ValidationError
 from app.config import Settings
 from app.errors import ConfigError
 from app.transport.challenge import BearerChallenges, Rejection, reject
-from app.transport.oidc import Issuer
+from app.transport.oidc import Issuer, NeedsFetch
 
 log = logging.getLogger("k8s_mcp.auth")
 
@@ -86,7 +86,10 @@ class JwtVerifier:
 
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
-            claims = await anyio.to_thread.run_sync(self.issuer.verify, token, self._audience)
+            try:  # with the keys at hand, on the loop: cheaper than a trip to a worker thread
+                claims = self.issuer.verify(token, self._audience, may_block=False)
+            except NeedsFetch:
+                claims = await anyio.to_thread.run_sync(self.issuer.verify, token, self._audience)
             user = claims.get(self._user_claim) or claims["sub"]
             if not isinstance(user, str) or not user:
                 raise Rejection(f"the token's {self._user_claim} claim is not a user name")

@@ -20,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.transport.challenge import IssuerUnavailable, Rejection, malformed_authorization, quoted
-from app.transport.oidc import Issuer
+from app.transport.oidc import Issuer, NeedsFetch
 
 AUDIENCE = "https://mcp.example/mcp"
 
@@ -201,3 +201,21 @@ def test_the_authorization_header_syntax(header: str, problem: str | None) -> No
 
 def test_descriptions_keep_to_the_characters_a_quoted_header_value_allows() -> None:
     assert quoted('say "hi" \\ to é\n') == "say 'hi'  to "
+
+
+def test_on_the_event_loop_a_check_never_fetches_or_waits(local: LocalIssuer) -> None:
+    clock = Clock()
+    issuer = issuer_for(local, clock)
+    token = local.sign("k1")
+    with pytest.raises(NeedsFetch):  # no keys yet: the caller must go to a worker thread
+        issuer.verify(token, AUDIENCE, may_block=False)
+    assert local.fetches == 0
+    issuer.verify(token, AUDIENCE)
+    assert issuer.verify(token, AUDIENCE, may_block=False)["sub"] == "alice"
+    local.add_key("k2")
+    clock.now += 5
+    with pytest.raises(NeedsFetch):  # a new key id needs a fetch: not on the loop
+        issuer.verify(local.sign("k2"), AUDIENCE, may_block=False)
+    with issuer._lock, pytest.raises(NeedsFetch):  # a fetch in progress elsewhere: do not wait for it
+        issuer.verify(token, AUDIENCE, may_block=False)
+    assert local.fetches == 1
