@@ -71,8 +71,14 @@ def assemble(settings: Settings) -> Assembly:
             extra={"tools": selection.withheld},
         )
     ledger = None
-    # One process serves stdio, so its own memory is the whole truth there.
-    shared = settings.transport == "http" and settings.approval_ledger and not settings.read_only
+    # One process serves stdio, so its own memory is the whole truth there. In passthrough the server
+    # has no credentials of its own to write the ledger with: spent tokens stay in this process.
+    shared = (
+        settings.transport == "http"
+        and settings.approval_ledger
+        and not settings.read_only
+        and settings.cluster_auth_mode != "passthrough"
+    )
     if settings.approval == "confirm" and shared:
         ledger = LeaseLedger(kube, state_namespace(settings, kube), metrics)
     approvals = Approvals(settings.approval_secret, settings.approval_ttl_seconds, ledger=ledger)
