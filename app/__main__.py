@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         GracefulServer(config, app.state.drain, settings).run()
     finally:
         tracing.shutdown()
-    log.info("exited")
     _exit_despite_abandoned_threads()
+    log.info("exited")
     return 0
 
 
@@ -111,7 +111,11 @@ def _exit_despite_abandoned_threads() -> None:
     busy = [t for t in threading.enumerate() if t.is_alive() and not t.daemon and t is not threading.main_thread()]
     if not busy:
         return
-    log.warning("exiting with calls still running in worker threads", extra={"threads": len(busy)})
+    log.warning(
+        "not waiting for worker threads still alive at exit",
+        extra={"threads": len(busy), "names": sorted({t.name for t in busy})},
+    )
+    log.info("exited")
     logging.shutdown()
     os._exit(0)
 
