@@ -71,7 +71,7 @@ async def test_replay_sends_the_later_events_of_the_same_stream_only() -> None:
 async def test_an_unknown_or_malformed_event_id_replays_nothing() -> None:
     store = SessionEvents(LOOSE)
     await store.store_event("1", note(1))
-    for bad in ("2", "0", "-1", "abc", "", "1" * 40, "１"):
+    for bad in ("2", "0", "-1", "abc", "", "1" * 40, "\uff11"):
         assert await replayed(store, bad) == (None, [])
 
 
