@@ -217,9 +217,9 @@ class FirstEvent(httpx2.AsyncByteStream):
         buffered = b""
         async for chunk in self.response.aiter_raw():
             buffered += chunk
-            end = buffered.find(b"\n\n")
-            if end >= 0:
-                yield buffered[: end + 2]
+            end = re.search(rb"\r?\n\r?\n", buffered)  # the blank line that ends an event
+            if end:
+                yield buffered[: end.end()]
                 break
         await self.response.aclose()
 
