@@ -97,7 +97,9 @@ class SessionEvents(EventStore):
         after = _seq(last_event_id)
         found = self._find(after) if after is not None else None
         if found is None:
-            log.info("replay asked for an event this session no longer keeps", extra={"last_event_id": last_event_id[:64]})
+            log.info(
+                "replay asked for an event this session no longer keeps", extra={"last_event_id": last_event_id[:64]}
+            )
             return None
         stream_id = found.stream_id
         sent = after
