@@ -7,7 +7,7 @@ UV ?= uv
 PYTEST_ARGS ?=
 export KUBECONFIG_TEST := $(CURDIR)/.cluster/kubeconfig
 
-.PHONY: run test lint unit integration chart image image-test docker-down cluster-up cluster-down jaeger jaeger-down sync interop-deps oidc-deps clean uv
+.PHONY: run test lint unit integration conformance chart image image-test docker-down cluster-up cluster-down jaeger jaeger-down sync interop-deps oidc-deps conformance-deps clean uv
 
 uv:
 	@command -v $(UV) >/dev/null 2>&1 || { \
@@ -22,6 +22,11 @@ sync: uv
 interop-deps:
 	@[[ tests/interop/node_modules/.package-lock.json -nt tests/interop/package-lock.json ]] || \
 	  npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
+
+# The official MCP conformance suite and the Node 22 it needs, at the versions in tests/conformance/package-lock.json.
+conformance-deps:
+	@[[ tests/conformance/node_modules/.package-lock.json -nt tests/conformance/package-lock.json ]] || \
+	  npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
 
 # The test rig's OpenID provider (oidc-provider), at the versions in rig/oidc/package-lock.json.
 oidc-deps:
@@ -42,6 +47,11 @@ unit: sync
 
 integration: sync interop-deps oidc-deps cluster-up jaeger
 	K8S_MCP_TEST_KUBECONFIG=$(KUBECONFIG_TEST) $(UV) run pytest tests/integration -q $(PYTEST_ARGS)
+
+# The official MCP conformance suite against the server on the test control plane; the scenarios that need
+# the suite's own fixture tools, prompts and resources are listed in tests/conformance/baseline.yml.
+conformance: sync conformance-deps cluster-up
+	K8S_MCP_TEST_KUBECONFIG=$(KUBECONFIG_TEST) UV=$(UV) ./tests/conformance/run.sh
 
 # Dockerfile (hadolint), compose, shell scripts, the chart (lint, template, schema, server-side dry run).
 chart: sync cluster-up
@@ -67,7 +77,7 @@ image-test: sync image cluster-up
 docker-down:
 	./rig/docker.sh down
 
-test: lint unit integration chart image-test
+test: lint unit integration conformance chart image-test
 
 cluster-up:
 	./rig/cluster.sh up
@@ -85,4 +95,4 @@ jaeger-down:
 
 clean: cluster-down docker-down jaeger-down
 	./rig/oidc.sh clean
-	rm -rf .tools .venv .pytest_cache .mypy_cache .ruff_cache tests/interop/node_modules rig/oidc/node_modules
+	rm -rf .tools .venv .pytest_cache .mypy_cache .ruff_cache tests/interop/node_modules tests/conformance/node_modules rig/oidc/node_modules

@@ -294,6 +294,35 @@ class Settings(BaseModel):
         description="Open legacy sessions before new ones get 503",
         json_schema_extra=_env("K8S_MCP_MAX_SESSIONS"),
     )
+    sse_retry_ms: int = Field(
+        1000,
+        ge=0,
+        le=600_000,
+        description="Reconnect delay suggested to 2025-era clients in each SSE stream's first event "
+        "(the 'retry' field; 0 = none)",
+        json_schema_extra=_env("K8S_MCP_SSE_RETRY_MS"),
+    )
+    sse_replay_events: int = Field(
+        500,
+        ge=0,
+        le=100_000,
+        description="Events kept per 2025-era session for clients that reconnect with Last-Event-ID "
+        "(oldest dropped first; 0 = streams are not resumable)",
+        json_schema_extra=_env("K8S_MCP_SSE_REPLAY_EVENTS"),
+    )
+    sse_replay_bytes: int = Field(
+        2 * 1024 * 1024,
+        ge=1024,
+        description="Total size of the events kept per session for replay (oldest dropped first)",
+        json_schema_extra=_env("K8S_MCP_SSE_REPLAY_BYTES"),
+    )
+    sse_replay_seconds: float = Field(
+        300,
+        gt=0,
+        le=86_400,
+        description="How long an event is kept for replay",
+        json_schema_extra=_env("K8S_MCP_SSE_REPLAY_SECONDS"),
+    )
     shutdown_delay_seconds: float = Field(
         2.0,
         ge=0,

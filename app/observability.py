@@ -134,6 +134,16 @@ class Metrics:
             "1 while this replica shuts down (unready, finishing in-flight requests)",
             registry=self.registry,
         )
+        self.stream_events = Gauge(
+            "k8s_mcp_stream_events_stored",
+            "SSE events kept for 2025-era clients that reconnect with Last-Event-ID (all sessions)",
+            registry=self.registry,
+        )
+        self.stream_event_bytes = Gauge(
+            "k8s_mcp_stream_event_bytes_stored",
+            "Size of the SSE events kept for replay (all sessions, JSON bytes)",
+            registry=self.registry,
+        )
         self.ledger_records = Counter(
             "k8s_mcp_approval_ledger_total",
             "Approval tokens offered to the shared ledger, by outcome (recorded, replay, unavailable)",

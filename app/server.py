@@ -33,6 +33,7 @@ from app.transport.mcp_server import build_mcp, open_sessions, streamable_app
 from app.transport.oidc import Issuer
 from app.transport.ops import CorrelationMiddleware, Drain, DrainGate, OpsEndpoints, Readiness
 from app.transport.ratelimit import RateLimit
+from app.transport.resumable import session_stores
 
 log = logging.getLogger("k8s_mcp.server")
 
@@ -123,11 +124,15 @@ async def first_contact(issuer: Issuer) -> None:
 
 def create_app(settings: Settings) -> Starlette:
     parts = assemble(settings)
-    mcp_app = streamable_app(parts.mcp, settings)
+    stores = session_stores(settings)
+    mcp_app = streamable_app(parts.mcp, settings, stores)
     drain = Drain()
     parts.metrics.open_sessions.set_function(lambda: float(open_sessions(parts.mcp)))
     parts.metrics.inflight_requests.set_function(lambda: float(drain.inflight))
     parts.metrics.draining.set_function(lambda: 1.0 if drain.draining else 0.0)
+    if stores is not None:
+        parts.metrics.stream_events.set_function(lambda: float(stores.events))
+        parts.metrics.stream_event_bytes.set_function(lambda: float(stores.bytes))
     issuer = parts.auth.issuer if parts.auth else None
     readiness = Readiness(parts.kube, settings.readiness_cache_seconds, helm=parts.helm, issuer=issuer)
     ops = OpsEndpoints(readiness, parts.metrics, drain)
@@ -139,6 +144,8 @@ def create_app(settings: Settings) -> Starlette:
                 background.start_soon(parts.ledger.run_sweeps)
             if issuer is not None:
                 background.start_soon(first_contact, issuer)
+            if stores is not None:
+                background.start_soon(stores.run_trims)
             log.info(
                 "serving",
                 extra={
@@ -146,6 +153,7 @@ def create_app(settings: Settings) -> Starlette:
                     "port": settings.port,
                     "stateless": settings.stateless,
                     "json_response": settings.json_response,
+                    "resumable_streams": stores is not None,
                 },
             )
             yield

@@ -22,6 +22,7 @@ from app.transport.auth import Auth
 from app.transport.calls import ToolRunner
 from app.transport.documents import register_resources
 from app.transport.prompts import plan_env, register_completions, register_prompts
+from app.transport.resumable import SessionStores, attach
 from app.transport.scoping import RequestScope
 from app.transport.served import Served
 from app.transport.tools import ToolServer
@@ -70,9 +71,10 @@ def build_mcp(
     return server
 
 
-def streamable_app(server: MCPServer, settings: Settings) -> ASGIApp:
+def streamable_app(server: MCPServer, settings: Settings, stores: SessionStores | None = None) -> ASGIApp:
+    """The /mcp endpoint; with ``stores``, 2025-era sessions keep their SSE events there for replay."""
     # Host/Origin are checked by our own guard (wildcards); the SDK still checks Content-Type.
-    return server.streamable_http_app(
+    app = server.streamable_http_app(
         streamable_http_path="/mcp",
         json_response=settings.json_response,
         stateless_http=settings.stateless,
@@ -80,7 +82,11 @@ def streamable_app(server: MCPServer, settings: Settings) -> ASGIApp:
         session_idle_timeout=settings.session_idle_timeout,
         max_sessions=settings.max_sessions,
         max_request_body_size=settings.max_body_bytes,
+        retry_interval=(settings.sse_retry_ms or None) if stores is not None else None,
     )
+    if stores is not None:
+        attach(server.session_manager, stores)
+    return app
 
 
 def open_sessions(server: MCPServer) -> int:
