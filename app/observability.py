@@ -134,6 +134,16 @@ class Metrics:
             "1 while this replica shuts down (unready, finishing in-flight requests)",
             registry=self.registry,
         )
+        self.resource_watches = Gauge(
+            "k8s_mcp_resource_watches",
+            "Kubernetes watches open for resource subscriptions (one per caller and object, shared by sessions)",
+            registry=self.registry,
+        )
+        self.resource_subscriptions = Gauge(
+            "k8s_mcp_resource_subscriptions",
+            "Live resource subscriptions (2025 sessions and 2026 listen streams)",
+            registry=self.registry,
+        )
         self.ledger_records = Counter(
             "k8s_mcp_approval_ledger_total",
             "Approval tokens offered to the shared ledger, by outcome (recorded, replay, unavailable)",
