@@ -28,7 +28,7 @@ from pydantic import TypeAdapter, ValidationError
 from app import args as p
 from app import errors, output
 from app.kube.discovery import Resource
-from app.spec import Deps
+from app.spec import Deps, ToolResult
 from app.views import get_object
 
 OBJECT_SCHEME = "k8s://"
@@ -79,15 +79,15 @@ async def locate_object(deps: Deps, context: str, namespace: str, kind: str, nam
     return Located(ctx, resource, None if cluster else namespace, name)
 
 
-async def read_located(deps: Deps, found: Located) -> str:
-    """The object as redacted YAML, read as the caller (policy, namespace limits, impersonation)."""
-    result = await get_object(deps, found.resource, name=found.name, namespace=found.namespace, context=found.context)
-    return result.text
+async def read_located(deps: Deps, found: Located) -> ToolResult:
+    """The object read as the caller (policy, namespace limits, impersonation): redacted YAML and the object."""
+    return await get_object(deps, found.resource, name=found.name, namespace=found.namespace, context=found.context)
 
 
 async def read_object(deps: Deps, context: str, namespace: str, kind: str, name: str) -> str:
     """The object as redacted YAML; our errors for every failure (the transport words them)."""
-    return await read_located(deps, await locate_object(deps, context, namespace, kind, name))
+    found = await read_located(deps, await locate_object(deps, context, namespace, kind, name))
+    return found.text
 
 
 def parse_object_uri(uri: str) -> tuple[str, str, str, str]:

@@ -109,7 +109,8 @@ class Subscriptions:
             return  # already subscribed: nothing changes
         self._check_caps(session)
         found = await objects.locate_object(self.deps, *objects.parse_object_uri(uri))
-        await objects.read_located(self.deps, found)  # read as the caller: policy and RBAC decide
+        read = await objects.read_located(self.deps, found)  # read as the caller: policy and RBAC decide
+        version = _resource_version(read.data)
         context = self.deps.kube.context(found.context).name
         ref = ObjectRef(context, found.resource.path(found.namespace), found.name)
         if self._tasks is None:
@@ -123,7 +124,9 @@ class Subscriptions:
         entry = self._watches.get(key)
         if entry is None:
             entry = _Watch(key, anyio.CancelScope())
-            entry.watch = ObjectWatch(self.deps.kube, ref, lambda deleted: self._changed(entry, deleted), self._threads)
+            entry.watch = ObjectWatch(
+                self.deps.kube, ref, lambda deleted: self._changed(entry, deleted), self._threads, version
+            )
             self._watches[key] = entry
             self._tasks.start_soon(self._follow, entry, identity.get(), next(self._ids))
         entry.subscribers.append(subscriber)
@@ -212,6 +215,13 @@ async def _tell(subscriber: _Subscriber) -> None:
         await subscriber.notify(subscriber.uri)
     except Exception:  # a gone client must not break the watch
         log.debug("could not deliver a resource update", exc_info=True, extra={"uri": subscriber.uri})
+
+
+def _resource_version(data: object) -> str | None:
+    """The resourceVersion of the object a read returned (``ObjectOutput.object``), if it carries one."""
+    obj = getattr(data, "object", None)
+    version = (obj.get("metadata") or {}).get("resourceVersion") if isinstance(obj, dict) else None
+    return str(version) if version else None
 
 
 def _path(ref: ObjectRef) -> str:

@@ -21,6 +21,7 @@ request itself passes the same policy check and carries the same caller headers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -74,7 +75,8 @@ class _Stream:
         response = self.response
         if response is not None:
             try:
-                response.shutdown()  # wakes a read blocked in the worker thread
+                with contextlib.suppress(ValueError):  # raised when the connection is already gone
+                    response.shutdown()  # wakes a read blocked in the worker thread
                 response.release_conn()
             except Exception:  # best effort on a socket that may already be gone
                 log.debug("closing a watch stream failed", exc_info=True)
@@ -88,52 +90,58 @@ class ObjectWatch:
     ref: ObjectRef
     on_change: Callable[[bool], None]
     limiter: anyio.CapacityLimiter
+    #: The object's resourceVersion when the subscriber read it: a change before the watch starts is reported.
+    known_version: str | None = None
     resumes: int = 0
     _version: str = ""
     _object_version: str | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        self._object_version = self.known_version
+
     async def run(self) -> None:
-        if not await self._list(initial=True):
-            return
         failures = 0
+        reason: str | None = None  # why the object is listed again; None for the first list
         while True:
             try:
-                deleted = await self._stream()
-                failures = 0
-                if deleted:
-                    return
-                continue  # the API server ended the request on time: reopen from the last version
-            except _Gone:
-                reason = "410 Gone: the resourceVersion expired"
-            except _Lost as e:
-                reason = str(e)
-                log.warning("watch connection lost; resuming", extra={**self._fields(), "reason": reason})
-                await anyio.sleep(BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)])
+                alive = await self._list()
+            except (errors.Unavailable, errors.Timeout) as e:
+                log.warning("watch list failed; retrying", extra={**self._fields(), "reason": str(e)})
+                await _back_off(failures)
                 failures += 1
-            while True:
-                try:
-                    alive = await self._list(initial=False)
-                    break
-                except (errors.Unavailable, errors.Timeout) as e:
-                    log.warning("watch re-list failed; retrying", extra={**self._fields(), "reason": str(e)})
-                    await anyio.sleep(BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)])
-                    failures += 1
-                except errors.K8sMcpError as e:  # forbidden now, the kind removed, ...: a final update
-                    log.warning(
-                        "watch ended: the object can no longer be read", extra={**self._fields(), "reason": str(e)}
-                    )
-                    self.on_change(True)
-                    return
-            self.resumes += 1
-            log.info("watch resumed", extra={**self._fields(), "reason": reason, "resource_version": self._version})
+                continue
+            except errors.K8sMcpError as e:  # forbidden now, the kind removed, ...: a final update
+                log.warning("watch ended: the object can no longer be read", extra={**self._fields(), "reason": str(e)})
+                self.on_change(True)
+                return
+            if reason is not None:
+                self.resumes += 1
+                log.info("watch resumed", extra={**self._fields(), "reason": reason, "resource_version": self._version})
             if not alive:
                 return
+            while True:
+                try:
+                    if await self._stream():
+                        return  # deleted
+                    failures = 0  # the API server ended the request on time: reopen from the last version
+                except _Gone:
+                    reason = "410 Gone: the resourceVersion expired"
+                    break
+                except _Lost as e:
+                    reason = str(e)
+                    log.warning("watch connection lost; resuming", extra={**self._fields(), "reason": reason})
+                    await _back_off(failures)
+                    failures += 1
+                    break
 
     def _fields(self) -> dict[str, Any]:
         return {"context": self.ref.context, "path": f"{self.ref.collection}/{self.ref.name}"}
 
-    async def _list(self, *, initial: bool) -> bool:
-        """List the object: its version to resume from; False (after the final update) when it is gone."""
+    async def _list(self) -> bool:
+        """List the object: the version to watch from; False (after the final update) when it is gone.
+
+        A version different from the last one seen (or the one the subscriber read) is a change missed
+        while nothing watched: it is reported."""
         found = await self.kube.get_json(
             self.ref.collection, context=self.ref.context, query={"fieldSelector": f"metadata.name={self.ref.name}"}
         )
@@ -143,8 +151,8 @@ class ObjectWatch:
             self.on_change(True)
             return False
         version = str((items[0].get("metadata") or {}).get("resourceVersion") or "")
-        if not initial and version != self._object_version:
-            self.on_change(False)  # it changed while we were not watching
+        if self._object_version is not None and version != self._object_version:
+            self.on_change(False)  # it changed while nothing watched
         self._object_version = version
         return True
 
@@ -171,23 +179,33 @@ class ObjectWatch:
                 except Exception as e:  # noqa: BLE001 - reported to the loop below as a lost connection
                     await send.send(("lost", f"{type(e).__name__}: {e}"))
 
+        # Outcomes leave the task group as a value, never as an exception (which it would wrap in a group).
+        outcome: bool | Exception = _Lost("the watch stream ended unexpectedly")
         try:
             async with anyio.create_task_group() as tasks, receive:
                 tasks.start_soon(pump)
                 async for what, value in receive:
-                    if what == "event":
-                        if self._handle(value):
-                            tasks.cancel_scope.cancel()
-                            return True
-                    elif what == "status":
-                        raise _Gone() if value[0] == 410 else _Lost(f"the API server answered {value[0]}: {value[1]}")
-                    elif what == "lost":
-                        raise _Lost(value)
-                    elif what == "end":
-                        return False
+                    try:
+                        if what == "event" and self._handle(value):
+                            outcome = True
+                        elif what == "status":
+                            code, message = value
+                            outcome = _Gone() if code == 410 else _Lost(f"the API server answered {code}: {message}")
+                        elif what == "lost":
+                            outcome = _Lost(value)
+                        elif what == "end":
+                            outcome = False
+                        else:
+                            continue
+                    except (_Gone, _Lost) as e:
+                        outcome = e
+                    tasks.cancel_scope.cancel()
+                    break
         finally:
             stream.close()
-        raise _Lost("the watch stream ended unexpectedly")
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
     def _handle(self, event: dict[str, Any]) -> bool:
         """One watch event; True when the object was deleted."""
@@ -208,6 +226,10 @@ class ObjectWatch:
             self._object_version = version
             self.on_change(False)
         return False
+
+
+async def _back_off(failures: int) -> None:
+    await anyio.sleep(BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)])
 
 
 def _read_events(
@@ -247,6 +269,7 @@ def _read_events(
             message = body[:200].decode("utf-8", "replace")
         deliver("status", (response.status, message))
         return
+    log.debug("watch request open", extra={"path": collection, "query": dict(params)})
     pending = b""
     try:
         for chunk in response.stream(None, decode_content=True):

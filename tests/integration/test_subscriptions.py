@@ -267,10 +267,13 @@ async def test_a_watch_resumes_after_its_connection_is_cut(
 ) -> None:
     uri = configmap(kubectl, namespace, "resumed")
     with relay_to_api_server(kubeconfig, tmp_path) as (relayed, relay):
-        server = start_server(tmp_path, "--kubeconfig", str(relayed), "--rate-limit", "")
+        server = start_server(tmp_path, "--kubeconfig", str(relayed), "--rate-limit", "", "--log-level", "DEBUG")
         try:
             async with session(server.url) as s:
                 await s.client.subscribe_resource(uri)
+                with anyio.fail_after(WAIT):  # cut the watch itself, not the list before it
+                    while "watch request open" not in server.logs():
+                        await anyio.sleep(0.1)
                 relay.send_signal(signal.SIGUSR1)  # every connection to the API server is reset
                 await anyio.to_thread.run_sync(patch, kubectl, namespace, "resumed", 1)
                 assert await s.next_update(1) == [uri]
