@@ -51,3 +51,4 @@ for await (const line of createInterface({ input: process.stdin })) {
     break;
   }
 }
+process.exit(0); // stdin stays open (the test holds it); do not wait for it
