@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ import peers
 from perf_fixture import Kubectl, create_namespace, delete_namespace, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
+# resources/subscribe is the 2025-era method; the SDK warns that 2026-07-28 replaced it with listen.
+warnings.filterwarnings("ignore", message="resources/(un)?subscribe is removed")
 SESSIONS = 20
 PER_SESSION = 10
 
@@ -166,6 +169,17 @@ async def main() -> None:
                     "max_ms": round(max(delays) * 1000, 1),
                     "kubectl_p50_ms": round(statistics.median(kubectl_runs) * 1000, 1),
                 }
+        for stack in reversed(stacks):
+            await stack.aclose()
+        stacks.clear()
+        # Every session ended: its subscriptions and watches go at once; their worker threads go back to the
+        # pool, which stops the ones idle for 10 s at its next use (one resource read here).
+        await asyncio.sleep(11)
+        distinct = servers["distinct"]
+        async with sessions(distinct.url, 1) as one:
+            await one[0][0].read_resource(f"k8s://current/{namespace}/configmaps/{names[0]}")
+            await asyncio.sleep(1)
+            results["distinct_after_close"] = {"threads": threads(distinct.pid), "rss_mb": round(distinct.rss_mb(), 1)}
         results["load_avg_at_end"] = os.getloadavg()
     finally:
         for stack in reversed(stacks):
@@ -189,6 +203,8 @@ async def main() -> None:
             f"| {r.get('k8s_mcp_resource_subscriptions', 0):.0f} "
             f"| {r['rss_mb']} MB | {delta:+.1f} MB ({r['rss_mb'] / base['rss_mb']:.2f}x) | {r['threads']} |"
         )
+    after = results["distinct_after_close"]
+    print(f"| distinct, all sessions closed | 0 | 0 | {after['rss_mb']} MB | | {after['threads']} |")
     d = results["delay"]
     print(
         f"\nkubectl patch -> notifications/resources/updated, {d['patches']} patches with 200 watches open: "

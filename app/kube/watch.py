@@ -14,7 +14,9 @@ long-lived connection meets:
 
 Each watch holds one worker thread for its whole life (the kubernetes client is synchronous); the
 thread only reads the HTTP stream and hands each event line to the event loop, where the decisions
-are made. Cancelling ``run`` shuts the socket down, so the thread ends at once. The list goes
+are made. Cancelling ``run`` shuts the socket down, so the thread ends at once. Watch connections
+come from a connection pool of their own (``Contexts.client(..., watches=True)``), never from the one
+ordinary calls share. The list goes
 through ``Kube.request`` like every other read (policy, impersonation, metrics, log line); the watch
 request itself passes the same policy check and carries the same caller headers.
 """
@@ -69,14 +71,19 @@ class _Stream:
 
     response: Any = None
     closed: bool = False
+    #: The API server ended the response itself: the connection is clean and goes back to the pool.
+    finished: bool = False
 
     def close(self) -> None:
         self.closed = True
         response = self.response
-        if response is not None:
+        if response is not None and self.finished:
+            response.release_conn()
+        elif response is not None:
             try:
                 with contextlib.suppress(ValueError):  # raised when the connection is already gone
                     response.shutdown()  # wakes a read blocked in the worker thread
+                response.close()  # never reused half-read: the pool reconnects it when it is next taken
                 response.release_conn()
             except Exception:  # best effort on a socket that may already be gone
                 log.debug("closing a watch stream failed", exc_info=True)
@@ -248,7 +255,7 @@ def _read_events(
         anyio.from_thread.run(send.send, (what, value))
 
     ctx = kube.contexts.resolve(context)
-    client = kube.contexts.client(ctx)
+    client = kube.contexts.client(ctx, watches=True)
     _, url, all_headers, _, _ = client.param_serialize(
         "GET", collection, query_params=params, header_params=headers, auth_settings=["BearerToken"]
     )
@@ -280,5 +287,6 @@ def _read_events(
                     deliver("event", json.loads(line))
     except (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.RunFinishedError):
         return  # the loop stopped listening (cancelled): nothing to tell
+    stream.finished = True
     if not stream.closed:
         deliver("end", None)
