@@ -140,6 +140,10 @@ class ObjectWatch:
                     await _back_off(failures)
                     failures += 1
                     break
+                except errors.K8sMcpError as e:  # the caller may read the object but not watch it
+                    log.warning("watch ended: the watch was refused", extra={**self._fields(), "reason": str(e)})
+                    self.on_change(True)
+                    return
 
     def _fields(self) -> dict[str, Any]:
         return {"context": self.ref.context, "path": f"{self.ref.collection}/{self.ref.name}"}
@@ -196,15 +200,14 @@ class ObjectWatch:
                         if what == "event" and self._handle(value):
                             outcome = True
                         elif what == "status":
-                            code, message = value
-                            outcome = _Gone() if code == 410 else _Lost(f"the API server answered {code}: {message}")
+                            outcome = _status_outcome(*value)
                         elif what == "lost":
                             outcome = _Lost(value)
                         elif what == "end":
                             outcome = False
                         else:
                             continue
-                    except (_Gone, _Lost) as e:
+                    except (_Gone, _Lost, errors.K8sMcpError) as e:
                         outcome = e
                     tasks.cancel_scope.cancel()
                     break
@@ -233,6 +236,15 @@ class ObjectWatch:
             self._object_version = version
             self.on_change(False)
         return False
+
+
+def _status_outcome(code: int, message: str) -> Exception:
+    """An error answer to the watch request: 410 resumes, 401/403 end the watch, anything else is retried."""
+    if code == 410:
+        return _Gone()
+    if code in (401, 403):
+        return errors.Forbidden(f"the API server refused the watch ({code}): {message}")
+    return _Lost(f"the API server answered {code}: {message}")
 
 
 async def _back_off(failures: int) -> None:

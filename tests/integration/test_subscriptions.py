@@ -65,14 +65,15 @@ class Session:
 
 
 @contextlib.asynccontextmanager
-async def session(url: str, mode: str = "legacy") -> AsyncIterator[Session]:
+async def session(url: str, mode: str = "legacy", token: str | None = None) -> AsyncIterator[Session]:
     holder: list[Session] = []
 
     async def handle(message: Any) -> None:
         await holder[0].handle(message)
 
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with (
-        httpx2.AsyncClient(timeout=60) as http,
+        httpx2.AsyncClient(timeout=60, headers=headers) as http,
         Client(streamable_http_client(url, http_client=http), mode=mode, message_handler=handle) as client,
     ):
         holder.append(Session(client))
@@ -284,3 +285,44 @@ async def test_a_watch_resumes_after_its_connection_is_cut(
             server.stop()
     logs = server.logs()
     assert "watch connection lost; resuming" in logs and "watch resumed" in logs
+
+
+async def test_callers_subscribe_as_themselves_and_only_to_what_they_may_read(
+    kubeconfig: Path, kubectl: Kubectl, namespace: str, tmp_path: Path
+) -> None:
+    """Impersonation: the read before subscribing and the watch itself are made as the caller."""
+    uri = configmap(kubectl, namespace, "guarded")
+    for group, verbs in (("watchers", "get,list,watch"), ("getters", "get,list")):
+        kubectl("create", "role", group, f"--verb={verbs}", "--resource=configmaps", "-n", namespace)
+        kubectl("create", "rolebinding", group, f"--role={group}", f"--group={group}", "-n", namespace)
+    tokens = tmp_path / "tokens.csv"
+    tokens.write_text(
+        'token-ann,ann,1,"watchers"\ntoken-ben,ben,2,"watchers"\ntoken-cid,cid,3,"getters"\ntoken-dot,dot,4\n'
+    )
+    args = ("--kubeconfig", str(kubeconfig), "--rate-limit", "", "--auth-tokens-file", str(tokens))
+    server = start_server(tmp_path, *args, "--cluster-auth", "impersonate")
+    try:
+        async with (
+            session(server.url, token="token-ann") as ann,
+            session(server.url, token="token-ben") as ben,
+            session(server.url, token="token-cid") as cid,
+            session(server.url, token="token-dot") as dot,
+        ):
+            with pytest.raises(MCPError) as caught:
+                await dot.client.subscribe_resource(uri)  # no RBAC at all: the read is refused
+            assert caught.value.code == INVALID_PARAMS and 'User "dot" cannot get' in caught.value.message
+
+            await ann.client.subscribe_resource(uri)
+            await ben.client.subscribe_resource(uri)
+            assert gauges(server) == (2, 2)  # one watch per caller: none runs with another's rights
+            await anyio.to_thread.run_sync(patch, kubectl, namespace, "guarded", 1)
+            assert await ann.next_update(1) == [uri]
+            assert await ben.next_update(1) == [uri]
+
+            # cid may read the object but not watch it: the watch is refused, which is a final update.
+            await cid.client.subscribe_resource(uri)
+            assert await cid.next_update(1) == [uri]
+            await gauges_become(server, (2, 2))
+    finally:
+        server.stop()
+    assert "watch ended: the watch was refused" in server.logs()
