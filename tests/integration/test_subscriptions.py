@@ -326,3 +326,21 @@ async def test_callers_subscribe_as_themselves_and_only_to_what_they_may_read(
     finally:
         server.stop()
     assert "watch ended: the watch was refused" in server.logs()
+
+
+async def test_a_stateless_server_refuses_2025_subscriptions_and_serves_2026_listen(
+    kubeconfig: Path, kubectl: Kubectl, namespace: str, tmp_path: Path
+) -> None:
+    uri = configmap(kubectl, namespace, "stateless")
+    server = start_server(tmp_path, "--kubeconfig", str(kubeconfig), "--rate-limit", "", "--stateless")
+    try:
+        async with session(server.url) as s:
+            with pytest.raises(MCPError) as caught:
+                await s.client.subscribe_resource(uri)
+            assert caught.value.code == INVALID_REQUEST and "subscriptions need an MCP session" in caught.value.message
+        async with session(server.url, mode="auto") as s, s.client.listen(resource_subscriptions=[uri]) as sub:
+            await anyio.to_thread.run_sync(patch, kubectl, namespace, "stateless", 1)
+            with anyio.fail_after(WAIT):
+                assert await sub.__anext__() == ResourceUpdated(uri=uri)
+    finally:
+        server.stop()
