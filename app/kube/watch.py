@@ -128,11 +128,21 @@ class ObjectWatch:
                 return
             while True:
                 try:
+                    opened = anyio.current_time()
                     if await self._stream():
                         return  # deleted
-                    failures = 0  # the API server ended the request on time: reopen from the last version
+                    # The API server ended the request on time: reopen from the last version (at once,
+                    # unless it ends them as fast as they open).
+                    if anyio.current_time() - opened < 1:
+                        await _back_off(failures)
+                        failures += 1
+                    else:
+                        failures = 0
                 except _Gone:
                     reason = "410 Gone: the resourceVersion expired"
+                    if failures:  # listed again and gone again at once: do not spin
+                        await _back_off(failures)
+                    failures += 1
                     break
                 except _Lost as e:
                     reason = str(e)
