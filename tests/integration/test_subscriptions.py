@@ -344,3 +344,39 @@ async def test_a_stateless_server_refuses_2025_subscriptions_and_serves_2026_lis
                 assert await sub.__anext__() == ResourceUpdated(uri=uri)
     finally:
         server.stop()
+
+
+async def test_a_watch_whose_version_expired_lists_again_and_resumes(
+    kubeconfig: Path, kubectl: Kubectl, namespace: str
+) -> None:
+    """410 Gone, for real: the watch is sent from resourceVersion 1, long compacted away on any API server."""
+    from app.config import load_settings
+    from app.kube.watch import ObjectRef, ObjectWatch
+    from app.server import assemble
+
+    class ExpiredOnce(ObjectWatch):
+        lists = 0
+
+        async def _list(self) -> bool:
+            alive = await super()._list()
+            self.lists += 1
+            if self.lists == 1:
+                self._version = "1"  # as if the API server had compacted past the listed version
+            return alive
+
+    configmap(kubectl, namespace, "expired")
+    parts = assemble(load_settings(["--kubeconfig", str(kubeconfig)], environ={}))
+    ref = ObjectRef(parts.kube.context(None).name, f"/api/v1/namespaces/{namespace}/configmaps", "expired")
+    changes: list[bool] = []
+    watch = ExpiredOnce(parts.kube, ref, changes.append, anyio.CapacityLimiter(2))
+    with anyio.fail_after(WAIT):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(watch.run)
+            while not watch.resumes:
+                await anyio.sleep(0.1)
+            await anyio.to_thread.run_sync(patch, kubectl, namespace, "expired", 1)
+            while not changes:
+                await anyio.sleep(0.1)
+            await anyio.to_thread.run_sync(lambda: kubectl("delete", "configmap", "expired", "-n", namespace))
+    assert changes == [False, True]  # the patch, then the deletion; run() returned after it
+    assert watch.resumes == 1
