@@ -114,7 +114,7 @@ class Subscriptions:
         context = self.deps.kube.context(found.context).name
         ref = ObjectRef(context, found.resource.path(found.namespace), found.name)
         if self._tasks is None:
-            raise errors.Unavailable("the server is stopping; subscriptions are closed")
+            raise errors.Unavailable("subscriptions are not being served (the server is starting or stopping)")
         mine = self._sessions.setdefault(session, {})
         if uri in mine:
             return
