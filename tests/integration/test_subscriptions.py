@@ -26,7 +26,7 @@ import anyio
 import httpx2
 import pytest
 import yaml
-from mcp import Client, MCPError
+from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.subscriptions import ResourceUpdated
 from mcp.types import INVALID_PARAMS, INVALID_REQUEST, ResourceUpdatedNotification
@@ -380,3 +380,27 @@ async def test_a_watch_whose_version_expired_lists_again_and_resumes(
             await anyio.to_thread.run_sync(lambda: kubectl("delete", "configmap", "expired", "-n", namespace))
     assert changes == [False, True]  # the patch, then the deletion; run() returned after it
     assert watch.resumes == 1
+
+
+async def test_over_stdio_the_one_session_subscribes_and_is_told(
+    kubeconfig: Path, kubectl: Kubectl, namespace: str
+) -> None:
+    uri = configmap(kubectl, namespace, "piped")
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "app", "--transport", "stdio", "--kubeconfig", str(kubeconfig)],
+        cwd=str(ROOT),
+    )
+    holder: list[Session] = []
+
+    async def handle(message: Any) -> None:
+        await holder[0].handle(message)
+
+    async with Client(params, mode="legacy", message_handler=handle) as client:
+        holder.append(Session(client))
+        assert client.server_capabilities.resources.subscribe is True
+        await client.subscribe_resource(uri)
+        await anyio.to_thread.run_sync(patch, kubectl, namespace, "piped", 1)
+        assert await holder[0].next_update(1) == [uri]
+        await anyio.to_thread.run_sync(lambda: kubectl("delete", "configmap", "piped", "-n", namespace))
+        assert await holder[0].next_update(2) == [uri, uri]
