@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"k8s-mcp: {e}", file=sys.stderr)  # noqa: T201 - before logging exists
         return 2
     configure_logging(settings.log_level, scrub=scrub_json)  # logs are scrubbed even with reveal_secrets
-    from app.server import assemble, create_app
+    from app.server import assemble, create_app, serve_stdio
     from app.transport.mcp_server import server_version
 
     try:
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if settings.transport == "stdio":
-            anyio.run(parts.mcp.run_stdio_async)
+            anyio.run(serve_stdio, parts)
             return 0
         config = uvicorn.Config(
             app,

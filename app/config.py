@@ -360,6 +360,21 @@ class Settings(BaseModel):
         description="Tools never to expose (comma list)",
         json_schema_extra=_env("K8S_MCP_DISABLED_TOOLS"),
     )
+    subscriptions_per_session: int = Field(
+        100,
+        ge=1,
+        le=100_000,
+        description="Live resource subscriptions one MCP session (or one 2026 listen stream) may hold",
+        json_schema_extra=_env("K8S_MCP_SUBSCRIPTIONS_PER_SESSION"),
+    )
+    max_subscriptions: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Live resource subscriptions this process holds at most, all sessions together (each "
+        "distinct object watched holds one Kubernetes watch and one worker thread)",
+        json_schema_extra=_env("K8S_MCP_MAX_SUBSCRIPTIONS"),
+    )
     max_body_bytes: int = Field(
         4 * 1024 * 1024,
         ge=1024,

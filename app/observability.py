@@ -144,6 +144,16 @@ class Metrics:
             "Size of the SSE events kept for replay (all sessions, JSON bytes)",
             registry=self.registry,
         )
+        self.resource_watches = Gauge(
+            "k8s_mcp_resource_watches",
+            "Kubernetes watches open for resource subscriptions (one per caller and object, shared by sessions)",
+            registry=self.registry,
+        )
+        self.resource_subscriptions = Gauge(
+            "k8s_mcp_resource_subscriptions",
+            "Live resource subscriptions (2025 sessions and 2026 listen streams)",
+            registry=self.registry,
+        )
         self.ledger_records = Counter(
             "k8s_mcp_approval_ledger_total",
             "Approval tokens offered to the shared ledger, by outcome (recorded, replay, unavailable)",

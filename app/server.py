@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route
 
 from app.approval import Approvals
 from app.config import Settings
+from app.documents.subscriptions import Subscriptions
 from app.kube.client import Kube
 from app.kube.discovery import Discovery
 from app.kube.helm import Helm
@@ -49,6 +50,7 @@ class Assembly:
     mcp: MCPServer
     ledger: LeaseLedger | None
     auth: Auth | None
+    subscriptions: Subscriptions
 
 
 def assemble(settings: Settings) -> Assembly:
@@ -84,7 +86,10 @@ def assemble(settings: Settings) -> Assembly:
         ledger = LeaseLedger(kube, state_namespace(settings, kube), metrics)
     approvals = Approvals(settings.approval_secret, settings.approval_ttl_seconds, ledger=ledger)
     auth = build_auth(settings)
-    server = build_mcp(settings, specs, deps, metrics, approvals, auth, catalog=all_specs("default"))
+    subscriptions = Subscriptions(deps, metrics)
+    server = build_mcp(
+        settings, specs, deps, metrics, approvals, auth, catalog=all_specs("default"), subscriptions=subscriptions
+    )
     log.info(
         "server assembled",
         extra={
@@ -106,7 +111,13 @@ def assemble(settings: Settings) -> Assembly:
             "helm binary not found: the Helm tools will answer with an error until it is installed",
             extra={"helm_binary": settings.helm_binary},
         )
-    return Assembly(settings, metrics, kube, helm, server, ledger, auth)
+    return Assembly(settings, metrics, kube, helm, server, ledger, auth, subscriptions)
+
+
+async def serve_stdio(parts: Assembly) -> None:
+    """The stdio transport, with the live subscriptions' watches running beside it."""
+    async with parts.subscriptions.running():
+        await parts.mcp.run_stdio_async()
 
 
 async def first_contact(issuer: Issuer) -> None:
@@ -139,7 +150,11 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with parts.mcp.session_manager.run(), anyio.create_task_group() as background:
+        async with (
+            parts.subscriptions.running(),
+            parts.mcp.session_manager.run(),
+            anyio.create_task_group() as background,
+        ):
             if parts.ledger is not None:
                 background.start_soon(parts.ledger.run_sweeps)
             if issuer is not None:

@@ -20,15 +20,18 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from importlib import resources as package_files
+from urllib.parse import unquote
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from app import args as p
 from app import errors, output
-from app.spec import Deps
+from app.kube.discovery import Resource
+from app.spec import Deps, ToolResult
 from app.views import get_object
 
+OBJECT_SCHEME = "k8s://"
 CLUSTER_SEGMENT = "_cluster"
 CURRENT_CONTEXT = "current"
 _NAME = TypeAdapter(p.Name)
@@ -46,8 +49,18 @@ def _checked(adapter: TypeAdapter[str], value: str) -> str:
         raise errors.ToolInputError(str(e.errors()[0]["msg"]).removeprefix("Value error, ")) from e
 
 
-async def read_object(deps: Deps, context: str, namespace: str, kind: str, name: str) -> str:
-    """The object as redacted YAML; our errors for every failure (the transport words them)."""
+@dataclass(frozen=True)
+class Located:
+    """An object URI's parts once checked: the context as given (``None`` = the default), the kind found."""
+
+    context: str | None
+    resource: Resource
+    namespace: str | None
+    name: str
+
+
+async def locate_object(deps: Deps, context: str, namespace: str, kind: str, name: str) -> Located:
+    """Check a URI's parts and find its kind; our errors (the transport words them) for every failure."""
     ctx = None if context == CURRENT_CONTEXT else context
     deps.kube.context(ctx)  # an unknown context fails here, naming the known ones
     name = _checked(_NAME, name)
@@ -63,8 +76,31 @@ async def read_object(deps: Deps, context: str, namespace: str, kind: str, name:
         raise errors.ToolInputError(
             f"{resource.kind} is cluster-scoped: read {object_uri(context, None, resource.plural, name)}"
         )
-    found = await get_object(deps, resource, name=name, namespace=None if cluster else namespace, context=ctx)
+    return Located(ctx, resource, None if cluster else namespace, name)
+
+
+async def read_located(deps: Deps, found: Located) -> ToolResult:
+    """The object read as the caller (policy, namespace limits, impersonation): redacted YAML and the object."""
+    return await get_object(deps, found.resource, name=found.name, namespace=found.namespace, context=found.context)
+
+
+async def read_object(deps: Deps, context: str, namespace: str, kind: str, name: str) -> str:
+    """The object as redacted YAML; our errors for every failure (the transport words them)."""
+    found = await read_located(deps, await locate_object(deps, context, namespace, kind, name))
     return found.text
+
+
+def parse_object_uri(uri: str) -> tuple[str, str, str, str]:
+    """``k8s://{context}/{namespace or _cluster}/{kind}/{name}`` as its four parts (percent-decoded)."""
+    rest = uri.removeprefix(OBJECT_SCHEME)
+    parts = rest.split("/")
+    if rest == uri or len(parts) != 4 or not all(parts):
+        raise errors.ToolInputError(
+            f"{uri!r} is not an object URI: expected k8s://{{context}}/{{namespace}}/{{kind}}/{{name}} or "
+            "k8s://{context}/_cluster/{kind}/{name} (context 'current' for the default)"
+        )
+    context, namespace, kind, name = (unquote(part) for part in parts)
+    return context, namespace, kind, name
 
 
 # --- templates ------------------------------------------------------------------------------------

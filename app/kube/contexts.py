@@ -63,7 +63,7 @@ class Contexts:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._kind, self._where = _source(settings)
-        self._clients: dict[str, ApiClient] = {}
+        self._clients: dict[tuple[str, bool], ApiClient] = {}
         self._lock = threading.Lock()
         self._sa_dir = Path(settings.service_account_dir)
         self._parsed: tuple[tuple[tuple[str, int], ...], list[ContextInfo]] | None = None
@@ -275,13 +275,16 @@ class Contexts:
             merged.setdefault(section, [])
         return merged
 
-    def client(self, ctx: ContextInfo) -> ApiClient:
+    def client(self, ctx: ContextInfo, *, watches: bool = False) -> ApiClient:
+        """The context's API client. ``watches``: a second client whose connection pool holds only the
+        long-lived watch connections of live subscriptions (as many as ``max_subscriptions``), so they never
+        take the pooled connections of ordinary calls."""
         with self._lock:
-            existing = self._clients.get(ctx.name)
+            existing = self._clients.get((ctx.name, watches))
             if existing is not None:
                 return existing
             configuration = Configuration()
-            configuration.connection_pool_maxsize = 64
+            configuration.connection_pool_maxsize = self._settings.max_subscriptions if watches else 64
             configuration.retries = False
             try:
                 if self._settings.cluster_auth_mode == "passthrough":
@@ -300,7 +303,7 @@ class Contexts:
             except (ConfigException, OSError) as e:
                 raise Unavailable(f"cannot load credentials for context {ctx.name!r}: {e}") from e
             created = ApiClient(configuration=configuration)
-            self._clients[ctx.name] = created
+            self._clients[(ctx.name, watches)] = created
             return created
 
     def _load_cluster_only(self, ctx: ContextInfo, configuration: Configuration) -> None:

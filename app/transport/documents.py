@@ -10,6 +10,7 @@
 
 The logic lives in ``app.documents.objects`` and ``app.documents.summary``; every read runs through
 ``Served.read`` (identity, audit, metrics, scrubbing, one-line errors).
+The object URIs can also be subscribed to for live updates: ``app.transport.subscriptions``.
 """
 
 from __future__ import annotations

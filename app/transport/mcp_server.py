@@ -11,11 +11,13 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
+from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
 from app.approval import Approvals
 from app.config import Settings
+from app.documents.subscriptions import Subscriptions
 from app.observability import Metrics
 from app.spec import Deps, ToolSpec
 from app.transport.auth import Auth
@@ -25,6 +27,7 @@ from app.transport.prompts import plan_env, register_completions, register_promp
 from app.transport.resumable import SessionStores, attach
 from app.transport.scoping import RequestScope
 from app.transport.served import Served
+from app.transport.subscriptions import register_subscriptions
 from app.transport.tools import ToolServer
 from app.transport.traceparent import trace_parent_middleware
 
@@ -32,7 +35,8 @@ INSTRUCTIONS = (
     "Kubernetes tools. Lists come back as compact tables; pass 'continue' to page. Every tool takes an "
     "optional 'context' to pick a cluster. Errors are one line: fix the argument it names and retry. "
     "Prompts give step-by-step plans (cluster_health_check, troubleshoot_pod, restart_failed_pods, ...); "
-    "resources: k8s://summary, objects at k8s://{context}/{namespace}/{kind}/{name}, templates at k8s-template://index."
+    "resources: k8s://summary, objects at k8s://{context}/{namespace}/{kind}/{name} (subscribe for live updates), "
+    "templates at k8s-template://index."
 )
 
 
@@ -45,8 +49,13 @@ def build_mcp(
     auth: Auth | None = None,
     *,
     catalog: list[ToolSpec[Any]],
+    subscriptions: Subscriptions | None = None,
 ) -> MCPServer:
-    """The MCP server offering ``specs``; ``catalog`` is every tool the prompts' plans may name."""
+    """The MCP server offering ``specs``; ``catalog`` is every tool the prompts' plans may name.
+
+    ``subscriptions`` serves live resource subscriptions once its ``running()`` is entered (the server's
+    lifespan); without one, a registry of its own is made, whose subscribe requests are refused."""
+    bus = InMemorySubscriptionBus()
     approvals = approvals or Approvals(settings.approval_secret, settings.approval_ttl_seconds)
     runner = ToolRunner(deps, metrics, settings, approvals)
     server = ToolServer(
@@ -61,12 +70,14 @@ def build_mcp(
         token_verifier=auth.verifier if auth else None,
         auth=auth.settings if auth else None,
         request_state_security=request_state_security(settings),
+        subscriptions=bus,
     )
     # Outermost, before the SDK's own OpenTelemetry middleware: it picks the parent of the request's trace.
     server.middleware.insert(0, trace_parent_middleware)
     served = Served(settings, metrics)
     register_prompts(server, deps, served, plan_env(settings, catalog, specs))
     register_resources(server, deps, served)
+    register_subscriptions(server, subscriptions or Subscriptions(deps, metrics), served, bus)
     register_completions(server, deps)
     return server
 
