@@ -17,7 +17,7 @@ from app import args as p
 from app import output
 from app.errors import NotFound, ToolInputError
 from app.kube.discovery import Resource
-from app.scope import dry_run_active
+from app.scope import dry_run_active, notices
 from app.shapes import (
     ChangeOutput,
     Revision,
@@ -164,12 +164,24 @@ async def resources_rollout_status(args: RolloutStatusArgs, deps: Deps) -> ToolR
     resource = WORKLOADS[args.kind]
     namespace = scoped_namespace(deps, resource, args.namespace, args.context)
     deadline = time.monotonic() + (args.timeoutSeconds or 0)
+    notifier = notices()
+    label = f"{args.kind} {namespace}/{args.name}"
+    said: tuple[str, int, int] | None = None
+    before: dict[str, Any] | None = None
     while True:
         obj = await _get(deps, resource, args.name, namespace, args.context)
         state, message = rollout.rollout_status(args.kind, obj)
         remaining = deadline - time.monotonic()
         if state != "waiting" or remaining <= 0:
             break
+        if notifier.listening:  # while waiting: what changed, as progress and as log lines
+            done, total = rollout.rollout_counts(args.kind, obj)
+            if said != (message, done, total):
+                said = (message, done, total)
+                await notifier.progress(f"{done}/{total} rolled out: {message}", done, total)
+            for bad, note in rollout.condition_notes(before, obj):
+                await notifier.log("warning" if bad else "info", f"{label}: {note}")
+            before = obj
         await anyio.sleep(min(1.0, remaining))
     if state == "waiting" and args.timeoutSeconds:
         message += f" (still not done after {args.timeoutSeconds}s)"
