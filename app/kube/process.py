@@ -79,11 +79,21 @@ async def stop_group(process: Process, grace: float) -> None:
         await process.wait()
     _signal_group(group, signal.SIGKILL)
     await process.wait()
+    # Children that outlived the leader are reaped by init; return once the group is gone (bounded).
+    with anyio.move_on_after(grace):
+        while _signal_group(group, 0):
+            await anyio.sleep(0.05)
 
 
-def _signal_group(group: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
+def _signal_group(group: int, signum: int) -> bool:
+    """Signal every process of ``group``; False when none is left."""
+    try:
         os.killpg(group, signum)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 async def _collect(stream: ByteReceiveStream, into: bytearray) -> None:

@@ -1,0 +1,194 @@
+"""Progress values, log levels, helm's stderr read as progress, and a watched process stopped with its group.
+
+The process tests run real processes (``sh``, ``sleep``): a cancelled ``run_watched`` must leave no
+process of its group behind, which ``os.killpg(group, 0)`` checks after the fact.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+
+from app.config import load_settings
+from app.kube.helmlines import HelmWatch, read_line, without_debug
+from app.kube.process import run_watched
+from app.notify import SILENT, at_least
+from app.scope import notices, notifying, previewing
+from app.server import assemble
+from app.tools.workloads.rollout import condition_notes, rollout_counts
+from app.transport.notices import ProgressCounter, SessionLevels
+
+
+def test_progress_values_strictly_increase_with_counts_creep_and_a_count_that_falls() -> None:
+    counter = ProgressCounter(started=100.0)
+    values = [
+        counter.value(101.0, 1, 3),
+        counter.value(105.0, None, None),  # a heartbeat: creeps towards 2
+        counter.value(200.0, None, None),
+        counter.value(201.0, 2, 3),
+        counter.value(202.0, 1, 3),  # a count that falls still moves forwards
+        counter.value(5000.0, None, None),
+    ]
+    assert all(b > a for a, b in itertools.pairwise(values)), values
+    assert 1 < values[2] < 2 and values[3] == 2 and counter.total == 3
+
+
+def test_progress_without_a_count_is_the_seconds_elapsed_and_keeps_its_total() -> None:
+    counter = ProgressCounter(started=10.0)
+    assert counter.value(12.5, None, 30) == 2.5 and counter.total == 30
+    assert counter.value(20.0, None, None) == 10.0 and counter.total == 30
+
+
+def test_session_levels_are_bounded_and_stateless_requests_keep_nothing() -> None:
+    levels = SessionLevels(capacity=2)
+    levels.set("a", "debug")
+    levels.set("b", "error")
+    levels.set(None, "debug")
+    levels.set("c", "warning")
+    assert len(levels) == 2
+    assert levels.get("a") == "info"  # forgotten: back to the default
+    assert (levels.get("b"), levels.get("c"), levels.get(None)) == ("error", "warning", "info")
+
+
+def test_levels_compare_by_severity() -> None:
+    assert at_least("error", "warning") and at_least("info", "info") and not at_least("debug", "info")
+
+
+def test_the_scope_is_silent_by_default_and_inside_a_preview() -> None:
+    loud: Any = object()
+    assert notices() is SILENT
+    with notifying(loud):
+        assert notices() is loud
+        with previewing():
+            assert notices() is SILENT
+        assert notices() is loud
+
+
+def test_helm_debug_lines_become_progress_messages_and_leave_error_translation_alone() -> None:
+    watch = HelmWatch("install")
+    said = [
+        watch.read("client.go:142: [debug] creating 4 resource(s)"),
+        watch.read("wait.go:48: [debug] beginning wait for 4 resources with timeout of 5m0s"),
+        watch.read("ready.go:303: [debug] Deployment is not ready: ns/web. 0 out of 1 expected pods are ready"),
+        watch.read("ready.go:303: [debug] Deployment is not ready: ns/web. 0 out of 1 expected pods are ready"),
+        watch.read('install.go:225: [debug] Original chart version: ""'),
+        watch.read("Error: INSTALLATION FAILED: context deadline exceeded"),
+    ]
+    messages = [message for _, message in said]
+    assert messages[:4] == [
+        "helm install: creating 4 resources",
+        "helm: waiting for 4 resources to be ready",
+        "helm: waiting for 4 resources; Deployment ns/web is not ready yet (0 out of 1 expected pods are ready)",
+        "helm: waiting for 4 resources; Deployment ns/web is not ready yet (0 out of 1 expected pods are ready)",
+    ]
+    levels = [line.level for line, _ in said if line is not None]
+    assert levels == ["info", "info", "info", "debug", "debug", "error"]  # a repeated wait line is only debug
+    stderr = "wait.go:48: [debug] beginning wait\nError: INSTALLATION FAILED: boom\nhelm.go:92: [debug] trace"
+    assert without_debug(stderr) == "Error: INSTALLATION FAILED: boom"
+
+
+def test_helm_slog_lines_are_read_too() -> None:
+    line = read_line('time=2026-12-01T10:00:00Z level=DEBUG msg="beginning wait for 2 resources" timeout=5m0s')
+    assert line is not None and line.debug and line.text.startswith("beginning wait for 2 resources")
+    watch = HelmWatch("uninstall")
+    _, message = watch.read(
+        'time=x level=DEBUG msg="beginning wait for 2 resources to be deleted with timeout of 5m0s"'
+    )
+    assert message == "helm: waiting for 2 resources to be deleted"
+    warning = read_line("WARNING: Kubernetes configuration file is group-readable")
+    assert warning is not None and warning.level == "warning" and not warning.debug
+
+
+def test_rollout_counts_and_changed_conditions() -> None:
+    deployment = {
+        "spec": {"replicas": 3},
+        "status": {
+            "updatedReplicas": 2,
+            "availableReplicas": 1,
+            "conditions": [
+                {"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable"},
+                {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"},
+            ],
+        },
+    }
+    assert rollout_counts("Deployment", deployment) == (1, 3)
+    daemonset = {"status": {"desiredNumberScheduled": 4, "updatedNumberScheduled": 4, "numberAvailable": 3}}
+    assert rollout_counts("DaemonSet", daemonset) == (3, 4)
+    notes = condition_notes(None, deployment)
+    assert notes == [
+        (True, "condition Available=False (MinimumReplicasUnavailable)"),
+        (False, "condition Progressing=True (ReplicaSetUpdated)"),
+    ]
+    assert condition_notes(deployment, deployment) == []
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of ``group`` still runs (a zombie waiting for init to reap it runs nothing)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False
+
+
+def test_a_cancelled_watched_process_leaves_no_process_of_its_group(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    lines: list[str] = []
+
+    async def on_line(line: str) -> None:
+        lines.append(line)
+
+    async def main() -> None:
+        script = f"echo $$ > {pid_file}; echo started >&2; sleep 300 & sleep 300; wait"
+        with anyio.move_on_after(1.5):
+            await run_watched(["sh", "-c", script], stdin=None, env=dict(os.environ), on_line=on_line, grace=1)
+        raise AssertionError("the process was expected to outlive the deadline")
+
+    with pytest.raises(AssertionError, match="outlive"):
+        anyio.run(main)
+    group = int(pid_file.read_text())
+    assert lines == ["started"]
+    assert not _group_alive(group), "a process of the cancelled group is still running"
+
+
+def test_a_process_that_ignores_sigterm_is_killed_after_the_grace(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+
+    async def main() -> None:
+        script = f"trap '' TERM; echo $$ > {pid_file}; sleep 300"
+        with anyio.move_on_after(1.0):
+            await run_watched(["sh", "-c", script], stdin=None, env=dict(os.environ), grace=0.5)
+
+    anyio.run(main)
+    assert not _group_alive(int(pid_file.read_text()))
+
+
+def test_a_watched_process_hands_back_its_output_and_reads_stdin() -> None:
+    async def main() -> Any:
+        return await run_watched(["sh", "-c", "cat; echo oops >&2; exit 3"], stdin=b"hello", env=dict(os.environ))
+
+    done = anyio.run(main)
+    assert (done.returncode, done.stdout, done.stderr) == (3, b"hello", b"oops\n")
+
+
+def test_the_server_declares_logging_and_answers_set_level(tmp_path: Path) -> None:
+    settings = load_settings(["--transport", "stdio", "--in-cluster", "false"], environ={})
+    server = assemble(settings).mcp
+
+    async def main() -> tuple[Any, Any]:
+        async with Client(server, mode="legacy") as client:
+            answer = await client.set_logging_level("debug")
+            return client.server_capabilities, answer
+
+    capabilities, answer = anyio.run(main)
+    assert capabilities.logging is not None
+    assert answer.model_dump(exclude_none=True) in ({}, {"meta": None})
