@@ -89,7 +89,7 @@ class ProgressCounter:
 
     def __init__(self, started: float) -> None:
         self.started = started
-        self.last = 0.0
+        self.last = float("-inf")
         self.total: float | None = None
         self._base: float | None = None  # the last count reported, and when
         self._base_at = started
@@ -118,7 +118,8 @@ class ClientNotifier:
         self._request = request
         self._tool = tool
         self._scrub = scrub
-        self._wants_progress = meta.get("progressToken") is not None
+        # The SDK hands the request's _meta over with its own field names (progress_token) or as sent.
+        self._wants_progress = any(meta.get(key) is not None for key in ("progress_token", "progressToken"))
         self._modern = bool(request.protocol_version) and is_version_at_least(
             request.protocol_version, REQUEST_SCOPED_LOGGING
         )

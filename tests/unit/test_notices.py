@@ -14,14 +14,19 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
+from pydantic import BaseModel
 
 from app.config import load_settings
+from app.kube.discovery import Discovery
 from app.kube.helmlines import HelmWatch, read_line, without_debug
 from app.kube.process import run_watched
 from app.notify import SILENT, at_least
 from app.scope import notices, notifying, previewing
 from app.server import assemble
+from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.workloads.rollout import condition_notes, rollout_counts
+from app.transport import notices as notices_module
+from app.transport.mcp_server import build_mcp
 from app.transport.notices import ProgressCounter, SessionLevels
 
 
@@ -192,3 +197,93 @@ def test_the_server_declares_logging_and_answers_set_level(tmp_path: Path) -> No
     capabilities, answer = anyio.run(main)
     assert capabilities.logging is not None
     assert answer.model_dump(exclude_none=True) in ({}, {"meta": None})
+
+
+class _Seconds(BaseModel):
+    seconds: float = 0
+
+
+class _Done(BaseModel):
+    ok: bool
+
+
+async def _slow(args: _Seconds, deps: Any) -> ToolResult:
+    """A tool that waits: a first count, two log lines (one with a credential), silence, the next count."""
+    notifier = notices()
+    await notifier.progress("starting", 0, 2)
+    await notifier.log("info", "token=ghp_abcdefghijklmnopqrstuvwxyz0123456789 seen")
+    await notifier.log("debug", "a debug line")
+    await anyio.sleep(args.seconds)
+    await notifier.progress("half way", 1, 2)
+    return ToolResult("done", _Done(ok=True))
+
+
+SLOW: ToolSpec[Any] = ToolSpec(
+    name="slow",
+    title="Slow",
+    description="Waits.",
+    params=_Seconds,
+    output=_Done,
+    handler=_slow,
+    action=lambda a: "wait",
+    read_only=True,
+)
+
+
+def _slow_server() -> Any:
+    settings = load_settings(["--transport", "stdio", "--in-cluster", "false"], environ={})
+    assembly = assemble(settings)
+    deps = Deps(kube=assembly.kube, discovery=Discovery(assembly.kube), settings=settings, helm=assembly.helm)
+    return build_mcp(settings, [SLOW], deps, assembly.metrics, catalog=[SLOW]), assembly.metrics
+
+
+def test_a_waiting_tool_sends_scrubbed_progress_a_heartbeat_and_log_lines_at_the_session_level(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(notices_module, "HEARTBEAT_SECONDS", 0.3)
+    server, _ = _slow_server()
+    heard: list[tuple[Any, ...]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        heard.append(("progress", progress, total, message))
+
+    async def on_log(params: Any) -> None:
+        heard.append(("log", params.level, params.data))
+
+    async def main() -> None:
+        async with Client(server, mode="legacy", logging_callback=on_log) as client:
+            await client.call_tool("slow", {"seconds": 1.0}, progress_callback=on_progress)
+            await client.set_logging_level("debug")
+            await client.call_tool("slow", {"seconds": 0})  # no token: log lines only
+
+    anyio.run(main)
+    progress = [h for h in heard if h[0] == "progress"]
+    logs = [h for h in heard if h[0] == "log"]
+    assert progress[0][1:] == (0, 2, "starting") and progress[-1][1:] == (1, 2, "half way")
+    beats = progress[1:-1]
+    assert beats and all(m.startswith("starting (") and m.endswith("s elapsed)") for *_, m in beats), progress
+    values = [p for _, p, _, _ in progress]
+    assert all(b > a for a, b in itertools.pairwise(values)) and all(0 < v < 1 for v in values[1:-1])
+    # The first call logs at the default level (info), the second at the level set (debug); all scrubbed.
+    assert logs == [
+        ("log", "info", "token=<redacted github-pat> seen"),
+        ("log", "info", "token=<redacted github-pat> seen"),
+        ("log", "debug", "a debug line"),
+    ]
+
+
+def test_a_cancelled_call_sends_no_result_and_counts_as_cancelled() -> None:
+    server, metrics = _slow_server()
+
+    async def main() -> list[Any]:
+        results: list[Any] = []
+        async with Client(server, mode="legacy") as client:
+            with anyio.move_on_after(0.5):
+                results.append(await client.call_tool("slow", {"seconds": 30}))
+            results.append(await client.call_tool("slow", {"seconds": 0}))
+        return results
+
+    results = anyio.run(main)
+    assert len(results) == 1 and not results[0].is_error
+    cancelled = metrics.tool_calls.labels("slow", "cancelled")._value.get()
+    assert cancelled == 1 and metrics.inflight._value.get() == 0
