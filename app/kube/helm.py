@@ -349,6 +349,7 @@ class Helm:
             watch = self._watch(args[0], command, previewing)
             if watch is not None:
                 argv.append("--debug")
+                await notices().progress(f"{what}: started")
             try:
                 async with self._limiter:
                     with anyio.fail_after(limit):

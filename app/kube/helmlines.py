@@ -6,8 +6,8 @@ message a person understands. Helm's ``--wait`` names the number of resources it
 (every couple of seconds) the first one that is not ready yet and why; that is what the messages
 say. ``without_debug`` takes the debug lines out of stderr again before an error is translated.
 
-Both of helm's debug formats are read: ``file.go:NN: [debug] message`` (helm v3's ``log``) and
-``time=... level=DEBUG msg="message"`` (``log/slog``).
+Both of helm's debug formats are read: ``file.go:NN: <time> [debug] message`` (helm v3's ``log``,
+the time since v3.x) and ``time=... level=DEBUG msg="message"`` (``log/slog``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from app.notify import Level
 
-_GO_LOG = re.compile(r"^(?:\S+\.go:\d+: )?\[debug\] (?P<text>.*)$")
+_GO_LOG = re.compile(r"^(?:\S+\.go:\d+: )?[^\[]*\[debug\] (?P<text>.*)$")
 _SLOG = re.compile(r'^time=\S+ level=(?P<level>[A-Z]+) msg=(?P<msg>"(?:[^"\\]|\\.)*"|\S+)(?P<rest>.*)$')
 _WAIT = re.compile(r"beginning wait for (?P<count>\d+) resources?(?P<deleted> to be deleted)?")
 _CREATING = re.compile(r"creating (?P<count>\d+) resource")
@@ -36,8 +36,12 @@ class Line:
     level: Level
 
 
-def read_line(raw: str) -> Line | None:
-    """One stderr line as a ``Line``; None for a blank one."""
+def read_line(raw: str, after_debug: bool = False) -> Line | None:
+    """One stderr line as a ``Line``; None for a blank one.
+
+    A line without helm's prefixes right after a debug line continues it (a multi-line message, or
+    the stack trace helm prints after its error with ``--debug``): it is debug output too.
+    """
     line = raw.strip()
     if not line:
         return None
@@ -54,15 +58,21 @@ def read_line(raw: str) -> Line | None:
         return Line(line, False, "error")
     if line.lower().startswith("warning"):
         return Line(line, False, "warning")
+    if after_debug:
+        return Line(line, True, "debug")
     return Line(line, False, "info")
 
 
 def without_debug(stderr: str) -> str:
-    """stderr without helm's debug lines: what the error translation reads."""
+    """stderr without helm's debug output (stack trace included): what the error translation reads."""
     kept = []
+    after_debug = False
     for raw in stderr.splitlines():
-        line = read_line(raw)
-        if line is not None and not line.debug:
+        line = read_line(raw, after_debug)
+        if line is None:
+            continue
+        after_debug = line.debug
+        if not line.debug:
             kept.append(raw)
     return "\n".join(kept)
 
@@ -75,12 +85,14 @@ class HelmWatch:
         self.resources: int | None = None
         self.deleting = False
         self.waiting_on: str | None = None
+        self._after_debug = False
 
     def read(self, raw: str) -> tuple[Line | None, str | None]:
         """The line (None if blank) and a progress message when the line moves the work on."""
-        line = read_line(raw)
+        line = read_line(raw, self._after_debug)
         if line is None:
             return None, None
+        self._after_debug = line.debug
         text = line.text
         wait = _WAIT.search(text)
         if wait:

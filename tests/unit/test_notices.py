@@ -98,6 +98,23 @@ def test_helm_debug_lines_become_progress_messages_and_leave_error_translation_a
     assert without_debug(stderr) == "Error: INSTALLATION FAILED: boom"
 
 
+def test_helm_v3_debug_output_with_times_and_a_stack_trace_is_read_as_debug() -> None:
+    stderr = (Path(__file__).parent / "data" / "helm-install-wait-debug.txt").read_text()
+    watch = HelmWatch("install")
+    read = [watch.read(raw) for raw in stderr.splitlines()]
+    messages = [m for _, m in read if m]
+    assert messages[:3] == [
+        "helm install: creating 2 resources",
+        "helm: waiting for 2 resources to be ready",
+        "helm: waiting for 2 resources; ReplicaSet h12probe/probe-f88cddd58 is not ready yet "
+        "(observedGeneration (0) does not match spec generation (1))",
+    ]
+    assert "Deployment h12probe/probe is not ready yet (0 out of 1 expected pods are ready)" in messages[3]
+    not_debug = [line.text for line, _ in read if line is not None and not line.debug]
+    assert not_debug == ["Error: INSTALLATION FAILED: context deadline exceeded"]
+    assert without_debug(stderr) == "Error: INSTALLATION FAILED: context deadline exceeded"
+
+
 def test_helm_slog_lines_are_read_too() -> None:
     line = read_line('time=2026-12-01T10:00:00Z level=DEBUG msg="beginning wait for 2 resources" timeout=5m0s')
     assert line is not None and line.debug and line.text.startswith("beginning wait for 2 resources")
