@@ -21,6 +21,7 @@ _GO_LOG = re.compile(r"^(?:\S+\.go:\d+: )?[^\[]*\[debug\] (?P<text>.*)$")
 _SLOG = re.compile(r'^time=\S+ level=(?P<level>[A-Z]+) msg=(?P<msg>"(?:[^"\\]|\\.)*"|\S+)(?P<rest>.*)$')
 _WAIT = re.compile(r"beginning wait for (?P<count>\d+) resources?(?P<deleted> to be deleted)?")
 _CREATING = re.compile(r"creating (?P<count>\d+) resource")
+_DELETING = re.compile(r'Starting delete for "(?P<name>[^"]+)" (?P<kind>\w+)')
 _NOT_READY = re.compile(
     r"(?P<kind>[A-Z]\w*) (?:is not ready|is not bound|does not have[^:]*|has not[^:]*|not yet[^:]*): (?P<what>.*)$"
 )
@@ -104,6 +105,9 @@ class HelmWatch:
         creating = _CREATING.search(text)
         if creating:
             return _notable(line), f"helm {self.command}: creating {self._plural(int(creating.group('count')))}"
+        deleting = _DELETING.search(text)
+        if deleting:
+            return _notable(line), f"helm {self.command}: deleting {deleting.group('kind')} {deleting.group('name')}"
         not_ready = _NOT_READY.search(text)
         if not_ready:
             what = not_ready.group("what").rstrip(".")

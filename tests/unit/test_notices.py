@@ -123,6 +123,10 @@ def test_helm_slog_lines_are_read_too() -> None:
         'time=x level=DEBUG msg="beginning wait for 2 resources to be deleted with timeout of 5m0s"'
     )
     assert message == "helm: waiting for 2 resources to be deleted"
+    line, message = watch.read(
+        'client.go:518: 2026-12-01 09:54:10 +0000 UTC [debug] Starting delete for "web" Deployment'
+    )
+    assert message == "helm uninstall: deleting Deployment web" and line is not None and line.level == "info"
     warning = read_line("WARNING: Kubernetes configuration file is group-readable")
     assert warning is not None and warning.level == "warning" and not warning.debug
 
