@@ -195,7 +195,7 @@ async def test_a_rollout_that_never_finishes_reports_counts_and_its_conditions(
     assert any(f"Deployment {namespace}/stuck: condition Available=False" in w for w in warnings), heard.logs
 
 
-async def test_helm_install_with_wait_says_what_it_waits_for(
+async def test_helm_install_and_uninstall_with_wait_say_what_they_wait_for(
     worker: ServerProcess, kubectl: Kubectl, namespace: str, era: str
 ) -> None:
     heard = Heard()
@@ -204,6 +204,12 @@ async def test_helm_install_with_wait_says_what_it_waits_for(
             "helm_install",
             {"chart": UNREADY_CHART, "name": "slow", "namespace": namespace, "wait": True, "timeout": 8},
             progress_callback=heard.on_progress,
+        )
+        removed = Heard()
+        uninstalled = await client.call_tool(
+            "helm_uninstall",
+            {"name": "slow", "namespace": namespace, "wait": True, "timeout": 60},
+            progress_callback=removed.on_progress,
         )
     text = text_of(result)
     assert result.is_error and "\n" not in text and "[debug]" not in text, text
@@ -214,6 +220,9 @@ async def test_helm_install_with_wait_says_what_it_waits_for(
     ), messages
     assert any(level == "info" and text.startswith("helm install: ") for level, text in heard.logs), heard.logs
     assert any(level == "debug" for level, _ in heard.logs)  # every helm line, at the level asked for
+    assert not uninstalled.is_error, text_of(uninstalled)
+    gone = removed.messages()
+    assert "helm uninstall: deleting Deployment slow" in gone and "helm: waiting for 2 resources to be deleted" in gone
 
 
 async def test_a_drain_blocked_by_a_budget_reports_progress_and_warns(
