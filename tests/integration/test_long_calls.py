@@ -193,6 +193,7 @@ async def test_a_rollout_that_never_finishes_reports_counts_and_its_conditions(
     assert len(heard.progress) >= 2
     warnings = [text for level, text in heard.logs if level == "warning"]
     assert any(f"Deployment {namespace}/stuck: condition Available=False" in w for w in warnings), heard.logs
+    assert any(w.startswith("Pod stuck-") and ": FailedScheduling: " in w for w in warnings), heard.logs  # why
 
 
 async def test_helm_install_and_uninstall_with_wait_say_what_they_wait_for(

@@ -24,7 +24,7 @@ from app.notify import SILENT, at_least
 from app.scope import notices, notifying, previewing
 from app.server import assemble
 from app.spec import Deps, ToolResult, ToolSpec
-from app.tools.workloads.rollout import condition_notes, rollout_counts
+from app.tools.workloads.rollout import condition_notes, rollout_counts, warning_notes
 from app.transport import notices as notices_module
 from app.transport.mcp_server import build_mcp
 from app.transport.notices import ProgressCounter, SessionLevels
@@ -152,6 +152,27 @@ def test_rollout_counts_and_changed_conditions() -> None:
         (False, "condition Progressing=True (ReplicaSetUpdated)"),
     ]
     assert condition_notes(deployment, deployment) == []
+
+
+def test_warning_events_of_the_workload_its_replicasets_and_pods_are_reported_once_per_occurrence() -> None:
+    def event(uid: str, name: str, count: int, kind: str = "Pod", type_: str = "Warning") -> dict[str, Any]:
+        return {
+            "metadata": {"uid": uid},
+            "type": type_,
+            "reason": "FailedScheduling",
+            "message": "0/3 nodes are available:\n 3 node(s) didn't match Pod's node affinity/selector.",
+            "count": count,
+            "involvedObject": {"kind": kind, "name": name},
+        }
+
+    seen: dict[str, int] = {}
+    events = [event("a", "web-5d9c-x1", 1), event("b", "webshop-1", 1), event("c", "web", 1, "Deployment", "Normal")]
+    assert warning_notes(events, "web", seen) == [
+        "Pod web-5d9c-x1: FailedScheduling: 0/3 nodes are available: "
+        "3 node(s) didn't match Pod's node affinity/selector."
+    ]
+    assert warning_notes(events, "web", seen) == []  # nothing new
+    assert len(warning_notes([event("a", "web-5d9c-x1", 2)], "web", seen)) == 1  # it happened again
 
 
 def _group_alive(group: int) -> bool:

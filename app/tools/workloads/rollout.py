@@ -1,7 +1,8 @@
 """Pure rollout logic: status lines as ``kubectl rollout status`` words them, revisions, undo targets.
 
 No I/O here: the handlers in ``workloads.py`` fetch objects and pass them in, so every decision
-(is the rollout done? which revision is previous? does the template already match?) is unit-tested.
+(is the rollout done? which revision is previous? does the template already match? what changed
+while waiting: counts, conditions, warning events) is unit-tested.
 """
 
 from __future__ import annotations
@@ -154,6 +155,27 @@ def condition_notes(before: dict[str, Any] | None, after: dict[str, Any]) -> lis
         reason = f" ({cond['reason']})" if cond.get("reason") else ""
         message = f": {cond['message']}" if cond.get("message") else ""
         notes.append((not good, f"condition {kind}={cond.get('status')}{reason}{message}"))
+    return notes
+
+
+def warning_notes(events: list[dict[str, Any]], name: str, seen: dict[str, int]) -> list[str]:
+    """Warning events of the workload and its ReplicaSets and pods (named ``<name>-...``) not reported yet.
+
+    ``seen`` (event uid -> count) is updated, so an event is reported again only when it recurs.
+    """
+    notes = []
+    for event in events:
+        involved = event.get("involvedObject") or {}
+        target = str(involved.get("name") or "")
+        if event.get("type") != "Warning" or not (target == name or target.startswith(name + "-")):
+            continue
+        uid = str((event.get("metadata") or {}).get("uid") or "")
+        count = int(event.get("count") or (event.get("series") or {}).get("count") or 1)
+        if seen.get(uid) == count:
+            continue
+        seen[uid] = count
+        message = " ".join(str(event.get("message") or "").split())
+        notes.append(f"{involved.get('kind', 'object')} {target}: {event.get('reason', 'Warning')}: {message}")
     return notes
 
 
