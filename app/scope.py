@@ -11,6 +11,9 @@ One MCP message (a tool call, a resource read, a prompt render, a completion) ru
   without authentication.
 - ``dry_run``: every write is sent with ``dryRun=All`` and exec and Helm do not act; set only by
   ``previewing()``, around an approval preview.
+- ``notifier``: where a long call reports progress and notable events (``app.notify``); silent
+  unless the transport bound one for a tool call whose client listens (``notifying()``), and
+  silent again inside a preview.
 
 Trace ids (W3C trace context) belong here too when tracing records them: one more variable, set by
 ``call_scope`` from the request like the others.
@@ -25,6 +28,7 @@ from contextvars import ContextVar, Token
 from typing import Any
 
 from app.identity import Identity
+from app.notify import SILENT, Notifier
 
 NO_SESSION = "-"
 STDIO_SESSION = "stdio"
@@ -33,6 +37,7 @@ correlation_id: ContextVar[str] = ContextVar("correlation_id", default="-")
 session_id: ContextVar[str] = ContextVar("session_id", default=NO_SESSION)
 identity: ContextVar[Identity | None] = ContextVar("identity", default=None)
 dry_run: ContextVar[bool] = ContextVar("dry_run", default=False)
+notifier: ContextVar[Notifier] = ContextVar("notifier", default=SILENT)
 
 
 def new_correlation_id() -> str:
@@ -67,10 +72,24 @@ def call_scope(*, correlation: str | None, session: str | None, caller: Identity
         yield
 
 
+def notices() -> Notifier:
+    """The running call's notifier (``SILENT`` when nobody listens or the work is only previewed)."""
+    return notifier.get()
+
+
+@contextlib.contextmanager
+def notifying(target: Notifier) -> Iterator[None]:
+    """Report the progress and notable events of the work inside to ``target``."""
+    with _bound((notifier, target)):
+        yield
+
+
 @contextlib.contextmanager
 def previewing() -> Iterator[None]:
-    """Run the work inside as a preview: writes are sent with ``dryRun=All``, exec and Helm do not act."""
-    with _bound((dry_run, True)):
+    """Run the work inside as a preview: writes are sent with ``dryRun=All``, exec and Helm do not act.
+
+    A preview is silent: its progress would describe work that is not being done."""
+    with _bound((dry_run, True), (notifier, SILENT)):
         yield
 
 

@@ -3,7 +3,9 @@
 Exec is not a request/response call, so it cannot go through ``Kube.request``; this module is its
 twin for streams and keeps the same rules: the policy check on the verb first, the context's own
 credentials, a worker thread from a pool of its own, a deadline, the failure translated once into
-our exception tree, a metric and a log line. In a dry-run preview nothing is run.
+our exception tree, a metric and a log line. In a dry-run preview nothing is run. A cancelled call
+closes the stream at once (the worker thread stops reading); whether the command itself stops is
+up to the container runtime (Kubernetes does not promise to kill a command whose stream closed).
 
 The channel protocol (v5.channel.k8s.io, else v4): every binary frame starts with a channel byte,
 1 = stdout, 2 = stderr, 3 = the final ``Status`` (exit code), 255 = close of a channel (v5).
@@ -11,10 +13,12 @@ The channel protocol (v5.channel.k8s.io, else v4): every binary frame starts wit
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -77,20 +81,26 @@ async def exec_in_pod(
         query.append(("container", container))
     started = time.perf_counter()
     status = "error"
+    stream = _Stream()
     try:
         with anyio.fail_after(timeout + CONNECT_TIMEOUT + 5):
             result = await anyio.to_thread.run_sync(
-                partial(_run, client, path, query, (caller, groups), timeout, max_bytes),
+                partial(_run, client, path, query, (caller, groups), timeout, max_bytes, stream),
                 limiter=kube.stream_limiter,
                 abandon_on_cancel=True,
             )
         status = "101"
         return result
+    except anyio.get_cancelled_exc_class():
+        status = "cancelled"
+        stream.abort()  # the worker thread stops reading now instead of at the deadline
+        raise
     except websocket.WebSocketBadStatusException as e:
         status = str(e.status_code)
         raise kube_errors.from_status(e.status_code, getattr(e, "resp_body", None), None) from e
     except TimeoutError as e:
         status = "timeout"
+        stream.abort()
         raise errors.Timeout(f"the exec stream did not finish within {timeout:g}s") from e
     except (websocket.WebSocketException, OSError, ssl.SSLError) as e:
         status = "unreachable"
@@ -109,6 +119,29 @@ async def exec_in_pod(
         )
 
 
+class _Stream:
+    """The exec WebSocket, shared with the event loop so that a cancelled call can close it from there."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sock: websocket.WebSocket | None = None
+        self.aborted = False
+
+    def attach(self, sock: websocket.WebSocket) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.aborted:
+                sock.abort()
+
+    def abort(self) -> None:
+        """Wake the worker thread blocked on the socket and end the stream (a no-op once it ended)."""
+        with self._lock:
+            self.aborted = True
+            if self._sock is not None:
+                with contextlib.suppress(OSError, websocket.WebSocketException):
+                    self._sock.abort()
+
+
 def _run(
     client: Any,
     path: str,
@@ -116,8 +149,9 @@ def _run(
     caller: tuple[dict[str, str], tuple[str, ...]],
     timeout: float,
     max_bytes: int,
+    stream: _Stream,
 ) -> ExecResult:
-    """Runs in a worker thread: connect, read frames until the Status or the deadline."""
+    """Runs in a worker thread: connect, read frames until the Status, the deadline or an abort."""
     extra, groups = caller
     _, url, headers, _, _ = client.param_serialize(
         "GET", path, query_params=query, header_params=dict(extra), auth_settings=["BearerToken"]
@@ -127,6 +161,7 @@ def _run(
     ]
     header += [f"Impersonate-Group: {group}" for group in groups]
     sock = _connect(client.configuration, get_websocket_url(url), header)
+    stream.attach(sock)
     buffers: dict[int, bytearray] = {STDOUT: bytearray(), STDERR: bytearray(), ERROR: bytearray()}
     truncated = timed_out = False
     deadline = time.monotonic() + timeout
@@ -144,6 +179,10 @@ def _run(
                 break
             except websocket.WebSocketConnectionClosedException:
                 break
+            except OSError:
+                if stream.aborted:  # the call was cancelled: nobody waits for this result
+                    break
+                raise
             if opcode == websocket.ABNF.OPCODE_CLOSE:
                 break
             data = bytes(frame.data or b"")

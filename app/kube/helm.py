@@ -14,6 +14,11 @@ account token and CA of ``service_account_dir`` through helm's own environment v
 is re-read on every call, so rotated tokens keep working, and never appears on a command line).
 ``cluster_auth`` applies as for every API call: ``impersonate`` adds helm's HELM_KUBEASUSER/GROUPS,
 ``passthrough`` hands helm the caller's own token (HELM_KUBETOKEN) with the context's URL and CA only.
+
+Long changes are watched and stoppable (``kube/process.py``): when the client listens, a change runs
+with ``--debug`` and each stderr line becomes a log line and, where it says how the wait stands, a
+progress message (``kube/helmlines.py``); when the call is cancelled or times out, helm's whole
+process group is terminated (SIGTERM, then SIGKILL), so no helm keeps working behind a cancelled call.
 """
 
 from __future__ import annotations
@@ -27,7 +32,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from subprocess import PIPE
 from typing import Any
 
 import anyio
@@ -39,10 +43,12 @@ from app.config import Settings
 from app.kube.client import caller_headers
 from app.kube.contexts import IN_CLUSTER, ContextInfo, Contexts
 from app.kube.gate import gate_active, judge_objects
+from app.kube.helmlines import HelmWatch, without_debug
 from app.kube.helmref import ChartRef, classify_chart, translate
+from app.kube.process import OnLine, run_watched
 from app.observability import Metrics
 from app.policy import Policy
-from app.scope import dry_run_active
+from app.scope import dry_run_active, notices
 
 log = logging.getLogger("k8s_mcp.helm")
 
@@ -340,12 +346,17 @@ class Helm:
             "k8s_mcp.dry_run": previewing,
         }
         with tracing.span(f"helm {command}", attributes=attributes) if tracing.in_trace() else tracing.NO_SPAN as span:
+            watch = self._watch(args[0], command, previewing)
+            if watch is not None:
+                argv.append("--debug")
+                await notices().progress(f"{what}: started")
             try:
                 async with self._limiter:
                     with anyio.fail_after(limit):
-                        done = await anyio.run_process(
-                            argv, input=stdin, stdout=PIPE, stderr=PIPE, check=False, env=env
-                        )
+                        done = await run_watched(argv, stdin=stdin, env=env, on_line=watch)
+            except anyio.get_cancelled_exc_class():
+                outcome = "cancelled"
+                raise
             except TimeoutError as e:
                 outcome = "timeout"
                 raise errors.Timeout(f"helm {command} did not finish within {limit:g}s") from e
@@ -357,7 +368,8 @@ class Helm:
                 if done.returncode == 0:
                     outcome = "ok"
                     return bytes(done.stdout)
-                error = translate(done.stderr.decode("utf-8", "replace"), release=release, namespace=namespace)
+                stderr = without_debug(done.stderr.decode("utf-8", "replace"))
+                error = translate(stderr, release=release, namespace=namespace)
                 outcome = type(error).__name__.lower()
                 raise error
             finally:
@@ -379,6 +391,23 @@ class Helm:
                         "duration_ms": round(elapsed * 1000, 1),
                     },
                 )
+
+    @staticmethod
+    def _watch(verb: str, command: str, previewing: bool) -> OnLine | None:
+        """For a change the client listens to: helm's stderr lines as log lines and progress messages."""
+        notifier = notices()
+        if verb not in CHANGES or previewing or not notifier.listening:
+            return None
+        watch = HelmWatch(command)
+
+        async def on_line(raw: str) -> None:
+            line, message = watch.read(raw)
+            if line is not None:
+                await notifier.log(line.level, f"helm {command}: {line.text}")
+            if message is not None:
+                await notifier.progress(message)
+
+        return on_line
 
     # --- operations (plain data in, plain data out) ----------------------------------------------
 

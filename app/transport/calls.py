@@ -7,7 +7,8 @@ with the token; ``elicit``: ask the human through the client, mid-call on a 2025
 ``InputRequiredResult`` round on 2026-07-28, and refuse when it cannot ask); the handler runs; its
 text and structured output are scrubbed of credentials, and so is every error line and every question
 put to a human; errors become one ``isError`` line
-(``outcomes``); and one audit line records who did what with which outcome.
+(``outcomes``); and one audit line records who did what with which outcome (``cancelled`` when the
+client cancelled the call: the SDK cancels the handler and sends no result).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import time
 from typing import Any
 
+import anyio
 from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context
 from mcp.types import (
@@ -45,6 +47,8 @@ INPUT_REQUIRED_VERSION = "2026-07-28"
 #: The key of our one question in ``input_requests`` / ``input_responses``.
 APPROVAL_INPUT = "approval"
 
+#: The outcome of a call its client cancelled, in metrics and audit.
+CANCELLED = "cancelled"
 #: Outcomes that mark the tool span failed (a preview, a question or a refusal by policy is not a failure).
 FAILED_OUTCOMES = frozenset({"error", "failed", "invalid"})
 
@@ -135,6 +139,13 @@ class ToolRunner:
         with tracing.span(f"execute_tool {spec.name}", attributes=self._span_attributes(spec, shown)) as span:
             try:
                 return await self._run(spec, dict(arguments), ctx, record)
+            except anyio.get_cancelled_exc_class():
+                # The client cancelled (or went away): no result is sent, and a change is never reported done.
+                record["outcome"] = CANCELLED
+                record.pop("result", None)
+                if not spec.read_only:
+                    record["detail"] = "cancelled while running; the change may be partly applied"
+                raise
             finally:
                 elapsed = time.perf_counter() - started
                 self.metrics.inflight.dec()

@@ -23,6 +23,7 @@ from app.spec import Deps, ToolSpec
 from app.transport.auth import Auth
 from app.transport.calls import ToolRunner
 from app.transport.documents import register_resources
+from app.transport.notices import SessionLevels
 from app.transport.prompts import plan_env, register_completions, register_prompts
 from app.transport.resumable import SessionStores, attach
 from app.transport.scoping import RequestScope
@@ -62,6 +63,7 @@ def build_mcp(
         "k8s-mcp",
         specs=specs,
         runner=runner,
+        levels=SessionLevels(capacity=settings.max_sessions),
         title="Kubernetes MCP server",
         version=server_version(),
         instructions=INSTRUCTIONS,

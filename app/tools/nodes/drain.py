@@ -13,7 +13,8 @@ API server checks each budget and persists nothing, so the preview lists exactly
 be evicted and which would be blocked.
 
 Progress: ``drain_node`` reports through its ``progress`` argument (pods done, pods to evict, a
-message), a no-op by default; that is the one hook for progress notifications.
+message), a no-op by default; ``nodes_drain`` hands it the call's notifier (``app.scope.notices``),
+and refused or failed evictions are logged there as warnings.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pydantic import Field
 
 from app import args as p
 from app import errors, output
-from app.scope import dry_run_active
+from app.scope import dry_run_active, notices
 from app.shapes import DrainedPod, DrainOutput
 from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.nodes.maintenance import NODES, patch_unschedulable
@@ -172,6 +173,7 @@ class _Eviction:
                 remaining = self.deadline - time.monotonic()
                 if remaining <= 0:
                     return DrainedPod(namespace=ns, name=name, outcome="blocked", detail=why, budget=budget)
+                await notices().log("warning", f"eviction of pod {ns}/{name} refused: {why}; retrying")
                 await self.report(f"eviction of {ns}/{name} blocked: {why}; retrying")
                 await anyio.sleep(min(RETRY_SECONDS, remaining))
         if self.preview:
@@ -229,6 +231,8 @@ async def drain_node(args: NodesDrainArgs, deps: Deps, progress: Progress = no_p
             return
         done = results[index]
         if done is not None:
+            if done.outcome in ("blocked", "failed"):
+                await notices().log("warning", f"pod {done.namespace}/{done.name} {done.outcome}: {done.detail}")
             await eviction.report(f"{done.namespace}/{done.name} {done.outcome}")
 
     async with anyio.create_task_group() as tg:
@@ -272,7 +276,12 @@ def _incomplete(data: DrainOutput, timeout: int) -> errors.KubeError:
 
 
 async def nodes_drain(args: NodesDrainArgs, deps: Deps) -> ToolResult:
-    data = await drain_node(args, deps)
+    notifier = notices()
+
+    async def progress(done: int, total: int, message: str) -> None:
+        await notifier.progress(f"drain {args.name}: {done}/{total} pods done; {message}", done, total)
+
+    data = await drain_node(args, deps, progress)
     if not data.dryRun and not data.complete:
         raise _incomplete(data, args.timeoutSeconds)
     table = output.Table(

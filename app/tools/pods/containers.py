@@ -15,7 +15,7 @@ from pydantic import Field
 from app import args as p
 from app import errors, output
 from app.kube.exec import ExecResult, exec_in_pod
-from app.scope import dry_run_active
+from app.scope import dry_run_active, notices
 from app.shapes import ExecOutput, LogOutput
 from app.spec import Deps, ToolResult, ToolSpec
 from app.tools.pods.pods import PODS
@@ -166,6 +166,8 @@ async def pods_exec(args: PodsExecArgs, deps: Deps) -> ToolResult:
     container, note = args.container, ""
 
     async def run(container: str | None) -> ExecResult:
+        where = f" (container {container})" if container else ""
+        await notices().progress(f"running `{shown}` in pod {namespace}/{args.name}{where}", total=args.timeout)
         return await exec_in_pod(
             deps.kube,
             namespace=namespace,

@@ -1,7 +1,8 @@
 """Pure rollout logic: status lines as ``kubectl rollout status`` words them, revisions, undo targets.
 
 No I/O here: the handlers in ``workloads.py`` fetch objects and pass them in, so every decision
-(is the rollout done? which revision is previous? does the template already match?) is unit-tested.
+(is the rollout done? which revision is previous? does the template already match? what changed
+while waiting: counts, conditions, warning events) is unit-tested.
 """
 
 from __future__ import annotations
@@ -122,6 +123,60 @@ def _daemonset_status(obj: dict[str, Any]) -> tuple[State, str]:
     if available < desired:
         return "waiting", f"{waiting}{available} of {desired} updated pods are available..."
     return "done", f'daemon set "{name}" successfully rolled out'
+
+
+def rollout_counts(kind: str, obj: dict[str, Any]) -> tuple[int, int]:
+    """(replicas or pods rolled out: updated and available, how many there should be), for progress."""
+    status = obj.get("status") or {}
+    if kind == "DaemonSet":
+        done = min(int(status.get("updatedNumberScheduled") or 0), int(status.get("numberAvailable") or 0))
+        return done, int(status.get("desiredNumberScheduled") or 0)
+    desired = int((obj.get("spec") or {}).get("replicas", 1))
+    ready = "availableReplicas" if kind == "Deployment" else "readyReplicas"
+    done = min(int(status.get("updatedReplicas") or 0), int(status.get(ready) or 0))
+    return min(done, desired), desired
+
+
+#: Conditions whose ``False`` status is bad news (for the others, ``True`` is: ReplicaFailure).
+_GOOD_WHEN_TRUE = frozenset({"Available", "Progressing"})
+
+
+def condition_notes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple[bool, str]]:
+    """The conditions of ``after`` that are new or changed since ``before``: (is it bad news, one line)."""
+    seen = {c.get("type"): c for c in ((before or {}).get("status") or {}).get("conditions") or []}
+    notes = []
+    for cond in (after.get("status") or {}).get("conditions") or []:
+        kind = cond.get("type")
+        key = ("status", "reason", "message")
+        old = seen.get(kind)
+        if old is not None and all(old.get(k) == cond.get(k) for k in key):
+            continue
+        good = (cond.get("status") == "True") == (kind in _GOOD_WHEN_TRUE)
+        reason = f" ({cond['reason']})" if cond.get("reason") else ""
+        message = f": {cond['message']}" if cond.get("message") else ""
+        notes.append((not good, f"condition {kind}={cond.get('status')}{reason}{message}"))
+    return notes
+
+
+def warning_notes(events: list[dict[str, Any]], name: str, seen: dict[str, int]) -> list[str]:
+    """Warning events of the workload and its ReplicaSets and pods (named ``<name>-...``) not reported yet.
+
+    ``seen`` (event uid -> count) is updated, so an event is reported again only when it recurs.
+    """
+    notes = []
+    for event in events:
+        involved = event.get("involvedObject") or {}
+        target = str(involved.get("name") or "")
+        if event.get("type") != "Warning" or not (target == name or target.startswith(name + "-")):
+            continue
+        uid = str((event.get("metadata") or {}).get("uid") or "")
+        count = int(event.get("count") or (event.get("series") or {}).get("count") or 1)
+        if seen.get(uid) == count:
+            continue
+        seen[uid] = count
+        message = " ".join(str(event.get("message") or "").split())
+        notes.append(f"{involved.get('kind', 'object')} {target}: {event.get('reason', 'Warning')}: {message}")
+    return notes
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ import anyio
 from pydantic import Field
 
 from app import args as p
-from app import output
+from app import errors, output
 from app.errors import NotFound, ToolInputError
 from app.kube.discovery import Resource
-from app.scope import dry_run_active
+from app.scope import dry_run_active, notices
 from app.shapes import (
     ChangeOutput,
     Revision,
@@ -164,12 +164,27 @@ async def resources_rollout_status(args: RolloutStatusArgs, deps: Deps) -> ToolR
     resource = WORKLOADS[args.kind]
     namespace = scoped_namespace(deps, resource, args.namespace, args.context)
     deadline = time.monotonic() + (args.timeoutSeconds or 0)
+    notifier = notices()
+    label = f"{args.kind} {namespace}/{args.name}"
+    said: tuple[str, int, int] | None = None
+    before: dict[str, Any] | None = None
+    reported: dict[str, int] = {}
     while True:
         obj = await _get(deps, resource, args.name, namespace, args.context)
         state, message = rollout.rollout_status(args.kind, obj)
         remaining = deadline - time.monotonic()
         if state != "waiting" or remaining <= 0:
             break
+        if notifier.listening:  # while waiting: what changed, as progress and as log lines
+            done, total = rollout.rollout_counts(args.kind, obj)
+            if said != (message, done, total):
+                said = (message, done, total)
+                await notifier.progress(f"{done}/{total} rolled out: {message}", done, total)
+            for bad, note in rollout.condition_notes(before, obj):
+                await notifier.log("warning" if bad else "info", f"{label}: {note}")
+            before = obj
+            for note in rollout.warning_notes(await _warnings(deps, namespace, args.context), args.name, reported):
+                await notifier.log("warning", note)
         await anyio.sleep(min(1.0, remaining))
     if state == "waiting" and args.timeoutSeconds:
         message += f" (still not done after {args.timeoutSeconds}s)"
@@ -177,6 +192,19 @@ async def resources_rollout_status(args: RolloutStatusArgs, deps: Deps) -> ToolR
         apiVersion="apps/v1", kind=args.kind, name=args.name, namespace=namespace, done=state == "done", message=message
     )
     return ToolResult(message, data)
+
+
+async def _warnings(deps: Deps, namespace: str | None, context: str | None) -> list[dict[str, Any]]:
+    """The namespace's Warning events (for a rollout someone is watching); none when they cannot be read."""
+    try:
+        listed = await deps.kube.get_json(
+            f"/api/v1/namespaces/{namespace}/events",
+            context=context,
+            query={"fieldSelector": "type=Warning", "limit": deps.settings.list_limit},
+        )
+    except errors.K8sMcpError:  # events are a courtesy: a rollout status never fails for them
+        return []
+    return list(listed.get("items") or [])
 
 
 async def _history(
