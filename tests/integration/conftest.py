@@ -212,6 +212,24 @@ def start_server(
     raise AssertionError(f"server did not answer /healthz within {START_SECONDS}s:\n{log_path.read_text()}")
 
 
+def start_unguarded_server(tmp_dir: Path, kubeconfig: Path, *args: str) -> ServerProcess:
+    """A server with destructive tools on, approval off, the rig's helm and no rate limit: for tests whose
+    subject is what the tools do (approval and limits are tested on servers of their own)."""
+    return start_server(
+        tmp_dir,
+        "--kubeconfig",
+        str(kubeconfig),
+        "--enable-destructive-operations",
+        "--approval",
+        "none",
+        "--helm-binary",
+        str(rig_bin() / "helm"),
+        "--rate-limit",
+        "",
+        *args,
+    )
+
+
 @pytest.fixture(scope="session")
 def server(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server for the session, against the real control plane, destructive tools off (the default).

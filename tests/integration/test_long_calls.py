@@ -36,7 +36,7 @@ from tests.integration.conftest import (
     ServerProcess,
     jsonrpc_message,
     rig_bin,
-    start_server,
+    start_unguarded_server,
     text_of,
 )
 from tests.integration.test_interop_ts import INTEROP
@@ -52,18 +52,7 @@ NOWHERE = {"k8s-mcp.test/no-such-node": "true"}
 @pytest.fixture(scope="module")
 def worker(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """Destructive tools on and approval off: these tests are about long calls, not approval."""
-    proc = start_server(
-        tmp_path_factory.mktemp("long"),
-        "--kubeconfig",
-        str(kubeconfig),
-        "--enable-destructive-operations",
-        "--approval",
-        "none",
-        "--helm-binary",
-        str(rig_bin() / "helm"),
-        "--rate-limit",
-        "",
-    )
+    proc = start_unguarded_server(tmp_path_factory.mktemp("long"), kubeconfig)
     yield proc
     proc.stop()
 

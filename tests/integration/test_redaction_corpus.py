@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.integration.conftest import ROOT, Kubectl, ServerProcess, connect, rig_bin, start_server, text_of
+from tests.integration.conftest import ROOT, Kubectl, ServerProcess, connect, start_unguarded_server, text_of
 from tests.redaction_corpus import LOOK_ALIKES, PLANTS
 
 pytestmark = pytest.mark.anyio
@@ -69,18 +69,7 @@ def _manifest(namespace: str) -> str:
 @pytest.fixture(scope="module")
 def corpus_server(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """Destructive tools on and approval off (exec and helm_install are carriers here, not the subject)."""
-    proc = start_server(
-        tmp_path_factory.mktemp("corpus"),
-        "--kubeconfig",
-        str(kubeconfig),
-        "--enable-destructive-operations",
-        "--approval",
-        "none",
-        "--helm-binary",
-        str(rig_bin() / "helm"),
-        "--rate-limit",
-        "",
-    )
+    proc = start_unguarded_server(tmp_path_factory.mktemp("corpus"), kubeconfig)
     yield proc
     proc.stop()
 
