@@ -16,6 +16,8 @@ from typing import Any
 
 SCALE_BEGIN = "<!-- scale:begin -->"
 SCALE_END = "<!-- scale:end -->"
+PROFILE_BEGIN = "<!-- profile:begin -->"
+PROFILE_END = "<!-- profile:end -->"
 COLORS = {
     "floor": "#9e9e9e",
     "k8s-mcp": "#1f77b4",
@@ -357,7 +359,16 @@ def render(data: dict[str, Any], previous: str | None = None) -> str:
         parts.append(f"- {note}")
     parts.append("\n![latency, throughput, memory and start-up](perf.png)\n")
     parts.append(render_scale(scale, previous))
+    parts.append(kept_profile(previous))
     return "\n".join(parts).rstrip() + "\n"
+
+
+def kept_profile(previous: str | None) -> str:
+    """The stage-by-stage profile bench/profile_call.py --write-doc put in the previous file, kept as it was."""
+    if previous and PROFILE_BEGIN in previous:
+        kept = previous.split(PROFILE_BEGIN, 1)[1].split(PROFILE_END, 1)[0].strip()
+        return f"\n{PROFILE_BEGIN}\n{kept}\n{PROFILE_END}\n"
+    return ""
 
 
 def render_scale(scale: dict[str, Any] | None, previous: str | None) -> str:

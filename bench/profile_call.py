@@ -1,7 +1,7 @@
 """Where the time of one pods_get and one resources_get call goes, server side, stage by stage.
 
     uv run python bench/profile_call.py                 # in process and over HTTP, against the test cluster
-    uv run python bench/profile_call.py --calls 400     # more samples per stage
+    uv run python bench/profile_call.py --write-doc     # and put the tables into docs/perf.md
 
 In process, the real server's parts (``app.server.assemble`` with the bench's flags) against the real
 control plane: every stage of a call timed on its own, ``--calls`` times, medians reported:
@@ -12,9 +12,10 @@ whole pipeline (``ToolRunner.run``: validation, handler, scrub, metrics, audit l
 
 Over HTTP, the same calls from the bench's client (``mcp`` Python SDK, one session, back to back)
 to the server started as bench/perf.py starts it, in the default SSE mode and with
-``--json-response``; and the same client calling a trivial tool on a bare SDK server (``MCPServer``
-with one tool answering "ok", the same uvicorn): the SDK's own per-request cost, the floor under any
-tool. "Transport" is the HTTP p50 minus the in-process pipeline.
+``--json-response``; and the same client calling a trivial tool on a bare SDK server
+(bench/trivial_server.py: one tool answering "ok", the same uvicorn): the SDK's own per-request
+cost, the floor under any tool. "Transport" is the HTTP p50 minus the in-process pipeline. Ready time
+(start to the first successful tools/call) and idle RSS of both servers, for the same reason.
 
 Environment: K8S_MCP_BENCH_KUBECONFIG (default: .cluster/kubeconfig of this checkout). The script
 makes a namespace with one pod and one Deployment and removes it at the end.
@@ -27,7 +28,6 @@ import json
 import logging
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -182,24 +182,6 @@ def sdk_encode(result: Any) -> str:
 # ---------------------------------------------------------------- over HTTP
 
 
-def trivial_server(port: int, json_response: bool) -> None:
-    """A bare SDK server with one tool that answers "ok": the SDK's own cost per request."""
-    import uvicorn
-    from mcp.server.mcpserver import MCPServer
-    from mcp.types import CallToolResult, TextContent, Tool
-
-    class Trivial(MCPServer):
-        async def list_tools(self) -> list[Tool]:
-            return [Tool(name="ok", input_schema={"type": "object", "properties": {}})]
-
-        async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> CallToolResult:
-            return CallToolResult(content=[TextContent(type="text", text="ok")])
-
-    server = Trivial("trivial")
-    app = server.streamable_http_app(streamable_http_path="/mcp", json_response=json_response)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
-
-
 async def http_p50(url: str, tool: str, args: dict[str, Any], calls: int) -> float:
     async with connect(url, "legacy") as client:
         for _ in range(5):
@@ -214,7 +196,15 @@ async def http_p50(url: str, tool: str, args: dict[str, Any], calls: int) -> flo
     return statistics.median(out) * 1000
 
 
+def trivial_spec(extra: tuple[str, ...]) -> peers.ServerSpec:
+    def argv(port: int, kubeconfig: Path) -> list[str]:
+        return [sys.executable, str(ROOT / "bench" / "trivial_server.py"), str(port), *extra]
+
+    return peers.ServerSpec("trivial", "bare SDK, one trivial tool", "", argv, cwd=ROOT)
+
+
 async def over_http(kubeconfig: Path, fx: Any, calls: int, log_dir: Path) -> dict[str, Any]:
+    """Client-side p50 of ours and of the trivial tool in both response modes; ready time and idle RSS of each."""
     cases = {
         "pods_get": {"name": fx.pod, "namespace": fx.namespace},
         "resources_get": {
@@ -225,25 +215,25 @@ async def over_http(kubeconfig: Path, fx: Any, calls: int, log_dir: Path) -> dic
         },
     }
     out: dict[str, Any] = {}
-    probe = ("pods_get", cases["pods_get"])
     for key, extra in (("sse", ()), ("json", ("--json-response",))):
-        run, _ = await start_and_wait(peers.ours(extra), kubeconfig, log_dir, probe)
-        try:
-            out[key] = {tool: await http_p50(run.url, tool, args, calls) for tool, args in cases.items()}
-        finally:
-            run.stop()
-        port = peers.free_port()
-        cmd = [sys.executable, __file__, "--serve-trivial", str(port)] + (["--json-response"] if extra else [])
-        trivial = subprocess.Popen(cmd, cwd=ROOT)
-        try:
-            for _ in range(500):
-                if peers.port_open(port):
-                    break
-                await anyio.sleep(0.02)
-            out[key]["trivial"] = await http_p50(f"http://127.0.0.1:{port}/mcp", "ok", {}, calls)
-        finally:
-            trivial.terminate()
-            trivial.wait(10)
+        row: dict[str, Any] = {}
+        for who, spec, probe in (
+            ("ours", peers.ours(extra), ("pods_get", cases["pods_get"])),
+            ("trivial", trivial_spec(extra), ("ok", {})),
+        ):
+            run, ready = await start_and_wait(spec, kubeconfig, log_dir, probe)
+            try:
+                await anyio.sleep(2)
+                row[f"{who}_ready_s"] = ready
+                row[f"{who}_rss_mb"] = run.rss_mb()
+                if who == "ours":
+                    for tool, args in cases.items():
+                        row[tool] = await http_p50(run.url, tool, args, calls)
+                else:
+                    row["trivial"] = await http_p50(run.url, "ok", {}, calls)
+            finally:
+                run.stop()
+        out[key] = row
     api = DirectApi(kubeconfig)
     try:
         floors = {}
@@ -267,13 +257,23 @@ async def over_http(kubeconfig: Path, fx: Any, calls: int, log_dir: Path) -> dic
 
 # ---------------------------------------------------------------- report
 
+PIPELINE = "pipeline (ToolRunner.run: handler, scrub, metrics, audit)"
+PROFILE_BEGIN = "<!-- profile:begin -->"
+PROFILE_END = "<!-- profile:end -->"
 
-def report(inproc: dict[str, Any], http: dict[str, Any] | None, calls: int, load: tuple[float, float]) -> str:
+
+def report(
+    inproc: dict[str, Any], http: dict[str, Any] | None, calls: int, http_calls: int, load: tuple[float, float]
+) -> str:
     tools = list(inproc)
     lines = [
-        f"Medians of {calls} timed calls per stage (µs), in process against the test control plane; "
-        f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end. "
-        "Reproduce with `uv run python bench/profile_call.py`.",
+        "### Where one small get spends its time (bench/profile_call.py)",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')}, load average {load[0]:.1f} at the start and "
+        f"{load[1]:.1f} at the end. Reproduce with `uv run python bench/profile_call.py --write-doc`.",
+        "",
+        f"In process, the real server's parts against the test control plane, each stage timed on its own, "
+        f"median of {calls} calls (µs):",
         "",
         "| stage | " + " | ".join(tools) + " |",
         "|---|" + "---|" * len(tools),
@@ -293,25 +293,55 @@ def report(inproc: dict[str, Any], http: dict[str, Any] | None, calls: int, load
     if http:
         lines += [
             "",
-            f"Over HTTP, one session, {calls} calls back to back, client-side p50 (ms); the trivial tool on a bare SDK "
-            "server is the SDK's own cost per request; transport = HTTP p50 - in-process pipeline.",
+            f"Over HTTP, the bench's client (`mcp` Python SDK), one session, {http_calls} calls back to back, "
+            "client-side p50 (ms). The trivial tool is a bare SDK server (bench/trivial_server.py: one tool "
+            "answering \"ok\", the same uvicorn): the SDK's and the client's own cost per call, the floor under "
+            "any tool. Transport = HTTP p50 minus the in-process pipeline.",
             "",
             "| | " + " | ".join(tools) + " |",
             "|---|" + "---|" * len(tools),
-            "| direct API call (floor) | " + " | ".join(f"{http['floor'][t]:.2f}" for t in tools) + " |",
+            "| direct API call (floor, async httpx) | " + " | ".join(f"{http['floor'][t]:.2f}" for t in tools) + " |",
         ]
         for key, label in (("sse", "SSE (default)"), ("json", "--json-response")):
-            pipeline = {t: inproc[t]["pipeline (ToolRunner.run: handler, scrub, metrics, audit)"] / 1000 for t in tools}
-            lines.append(f"| ours, {label} | " + " | ".join(f"{http[key][t]:.2f}" for t in tools) + " |")
+            row = http[key]
+            pipeline = {t: inproc[t][PIPELINE] / 1000 for t in tools}
+            lines.append(f"| ours, {label} | " + " | ".join(f"{row[t]:.2f}" for t in tools) + " |")
             lines.append(
-                f"| transport, {label} | " + " | ".join(f"{http[key][t] - pipeline[t]:.2f}" for t in tools) + " |"
-            )
-            lines.append(
-                f"| trivial tool, bare SDK, {label} | "
-                + " | ".join(f"{http[key]['trivial']:.2f}" for _ in tools)
+                f"| of which transport and client, {label} | "
+                + " | ".join(f"{row[t] - pipeline[t]:.2f}" for t in tools)
                 + " |"
             )
+            lines.append(
+                f"| trivial tool on a bare SDK server, {label} | "
+                + " | ".join(f"{row['trivial']:.2f}" for _ in tools)
+                + " |"
+            )
+        lines += [
+            "",
+            "Start-up and idle memory of one start each, the same way bench/perf.py measures them (ready: start to "
+            "the first successful tools/call; RSS 2 s after it):",
+            "",
+            "| server | ready, SSE (s) | ready, JSON (s) | idle RSS (MB) |",
+            "|---|---|---|---|",
+        ]
+        for who, label in (("ours", "k8s-mcp"), ("trivial", "bare SDK, one trivial tool")):
+            lines.append(
+                f"| {label} | {http['sse'][who + '_ready_s']:.2f} | {http['json'][who + '_ready_s']:.2f} | "
+                f"{http['sse'][who + '_rss_mb']:.0f} |"
+            )
     return "\n".join(lines)
+
+
+def write_doc(text: str, doc: Path) -> None:
+    """Put the report between the profile markers of docs/perf.md (bench/perf_report.py keeps it there)."""
+    block = f"{PROFILE_BEGIN}\n{text}\n{PROFILE_END}\n"
+    current = doc.read_text(encoding="utf-8")
+    if PROFILE_BEGIN in current:
+        before, rest = current.split(PROFILE_BEGIN, 1)
+        after = rest.split(PROFILE_END, 1)[1].lstrip("\n")
+        doc.write_text(before + block + ("\n" + after if after else ""), encoding="utf-8")
+    else:
+        doc.write_text(current.rstrip("\n") + "\n\n" + block, encoding="utf-8")
 
 
 async def amain(opts: argparse.Namespace) -> str:
@@ -322,14 +352,11 @@ async def amain(opts: argparse.Namespace) -> str:
     try:
         inproc = await in_process(kubeconfig, fx.namespace, fx.pod, fx.deployment, opts.calls)
         logging.getLogger().handlers[:] = []
-        http = (
-            None
-            if opts.no_http
-            else await over_http(kubeconfig, fx, opts.http_calls, ROOT / "bench" / "results" / "logs")
-        )
+        log_dir = ROOT / "bench" / "results" / "logs"
+        http = None if opts.no_http else await over_http(kubeconfig, fx, opts.http_calls, log_dir)
     finally:
         delete_namespace(kubectl, fx.namespace)
-    text = report(inproc, http, opts.calls, (load0, os.getloadavg()[0]))
+    text = report(inproc, http, opts.calls, opts.http_calls, (load0, os.getloadavg()[0]))
     raw = ROOT / "bench" / "results" / "profile_call.json"
     raw.parent.mkdir(parents=True, exist_ok=True)
     raw.write_text(json.dumps({"in_process": inproc, "http": http}, indent=2))
@@ -342,14 +369,13 @@ def main() -> int:
     p.add_argument("--calls", type=int, default=200, help="timed calls per in-process stage (default 200)")
     p.add_argument("--http-calls", type=int, default=100, help="timed calls per HTTP measurement (default 100)")
     p.add_argument("--no-http", action="store_true", help="only the in-process stages")
-    p.add_argument("--serve-trivial", type=int, metavar="PORT", help=argparse.SUPPRESS)
-    p.add_argument("--json-response", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--write-doc", action="store_true", help="also put the tables into docs/perf.md")
     opts = p.parse_args()
-    if opts.serve_trivial:
-        trivial_server(opts.serve_trivial, opts.json_response)
-        return 0
+    peers.compile_bytecode(sys.executable, ROOT / "app", *peers.site_packages(Path(sys.prefix)))
     text = anyio.run(amain, opts)
     print(text)
+    if opts.write_doc:
+        write_doc(text, ROOT / "docs" / "perf.md")
     return 0
 
 
