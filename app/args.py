@@ -182,7 +182,7 @@ Command = Annotated[
 class Args(BaseModel):
     """Base of every tool's arguments: unknown arguments are an error, not silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ListArgs(Args):

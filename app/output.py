@@ -25,13 +25,83 @@ Cell = str | int | float | bool | None
 _BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_SCALARS: dict[type, tuple[str, Any]] = {
+    bool: ("tag:yaml.org,2002:bool", lambda v: "true" if v else "false"),
+    int: ("tag:yaml.org,2002:int", str),
+    type(None): ("tag:yaml.org,2002:null", lambda v: "null"),
+}
+#: The tag the resolver gives a plain scalar, by its value.
+_RESOLVED: dict[str, str] = {}
+
+
+class _SharedNode(Exception):
+    """The same dict or list twice in one value: PyYAML's own path writes it once with an anchor."""
+
+
 class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
-    pass
+    """PyYAML's safe dumper with a direct path for JSON-shaped values: the same node graph (so the same
+    text), built without the generic dispatch and alias bookkeeping, and with the resolver's answers
+    remembered. Anything else (a float, a str subclass, a shared container) takes PyYAML's own path."""
+
+    def represent(self, data: Any) -> None:
+        try:
+            node = self._node(data, set())
+        except _SharedNode:
+            super().represent(data)
+            return
+        self.serialize(node)
+
+    def _node(self, data: Any, seen: set[int]) -> yaml.Node:
+        kind = type(data)
+        if kind is str:
+            return yaml.ScalarNode(_STR, data, style="|" if "\n" in data else None)
+        if kind is dict:
+            if id(data) in seen:
+                raise _SharedNode
+            seen.add(id(data))
+            pairs = [(self._node(k, seen), self._node(v, seen)) for k, v in data.items()]
+            return yaml.MappingNode(_MAP, pairs, flow_style=False)
+        if kind is list:
+            if id(data) in seen:
+                raise _SharedNode
+            seen.add(id(data))
+            return yaml.SequenceNode(_SEQ, [self._node(v, seen) for v in data], flow_style=False)
+        scalar = _SCALARS.get(kind)
+        if scalar is not None:
+            return yaml.ScalarNode(scalar[0], scalar[1](data))
+        node: yaml.Node = self.represent_data(data)
+        return node
+
+    # The emitter asks the resolver about every node; with no path resolvers (the safe dumper has none)
+    # a collection's tag and a quoted scalar's never depend on the value, and a plain scalar's tag depends
+    # on its value alone: remembered.
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if self.yaml_path_resolvers or kind is not yaml.ScalarNode or len(value) > 64:
+            return super().resolve(kind, value, implicit)
+        if not implicit[0]:
+            return self.DEFAULT_SCALAR_TAG
+        tag = _RESOLVED.get(value)
+        if tag is None:
+            if len(_RESOLVED) > 50_000:
+                _RESOLVED.clear()
+            tag = _RESOLVED[value] = super().resolve(kind, value, implicit)
+        return tag
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        if self.yaml_path_resolvers:
+            super().descend_resolver(current_node, current_index)
+
+    def ascend_resolver(self) -> None:
+        if self.yaml_path_resolvers:
+            super().ascend_resolver()
 
 
 def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+    return dumper.represent_scalar(_STR, data, style=style)
 
 
 _Dumper.add_representer(str, _str_presenter)

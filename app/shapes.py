@@ -10,7 +10,7 @@ from app.output import Cell
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True, defer_build=True)
 
 
 # A cell's schema as one type list rather than pydantic's anyOf of five: the same values are valid, and

@@ -119,6 +119,10 @@ class Template:
         return f"k8s-template://{self.name}"
 
 
+#: libyaml's safe loader when PyYAML has it (the templates are read at start-up: about 5x faster).
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @functools.cache
 def templates() -> dict[str, Template]:
     """The shipped templates by name (file stem), read once from the package."""
@@ -128,7 +132,7 @@ def templates() -> dict[str, Template]:
         if not entry.name.endswith(".yaml"):
             continue
         text = entry.read_text(encoding="utf-8")
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_LOADER)  # noqa: S506 - the safe loader, libyaml's when PyYAML has it
         comments = [line[1:].strip() for line in text.splitlines() if line.startswith("#")]
         name = entry.name.removesuffix(".yaml")
         found[name] = Template(name, str(doc["kind"]), str(doc["apiVersion"]), " ".join(comments), text)

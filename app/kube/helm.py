@@ -31,11 +31,11 @@ import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import pyhelm3
 import yaml
 
 from app import errors, tracing
@@ -175,26 +175,39 @@ def _state_env() -> dict[str, str]:
     }
 
 
-class _Command(pyhelm3.Command):  # type: ignore[misc]
-    """pyhelm3's command builders, run by ``Helm.execute`` instead of a shell."""
+if TYPE_CHECKING:
+    import pyhelm3
 
-    def __init__(self, helm: Helm, target: Target, *, release: str | None, namespace: str | None, timeout: int):
-        super().__init__(executable=helm.settings.helm_binary, default_timeout=f"{timeout}s")
-        self._helm = helm
-        self._target = target
-        self._release = release
-        self._namespace = namespace
-        self._timeout = timeout
 
-    async def run(self, command: list[Any], input: bytes | None = None) -> bytes:
-        return await self._helm.execute(
-            [str(part) for part in command],
-            input,
-            self._target,
-            release=self._release,
-            namespace=self._namespace,
-            timeout=self._timeout,
-        )
+@cache
+def _command_class() -> type[pyhelm3.Command]:
+    """``_Command``, made on first use: pyhelm3 (and its models) load only when a Helm tool runs."""
+    import pyhelm3
+
+    class _Command(pyhelm3.Command):  # type: ignore[misc]
+        """pyhelm3's command builders, run by ``Helm.execute`` instead of a shell."""
+
+        def __init__(
+            self, helm: Helm, target: Target, *, release: str | None, namespace: str | None, timeout: int
+        ) -> None:
+            super().__init__(executable=helm.settings.helm_binary, default_timeout=f"{timeout}s")
+            self._helm = helm
+            self._target = target
+            self._release = release
+            self._namespace = namespace
+            self._timeout = timeout
+
+        async def run(self, command: list[Any], input: bytes | None = None) -> bytes:
+            return await self._helm.execute(
+                [str(part) for part in command],
+                input,
+                self._target,
+                release=self._release,
+                namespace=self._namespace,
+                timeout=self._timeout,
+            )
+
+    return _Command
 
 
 class Helm:
@@ -307,10 +320,11 @@ class Helm:
 
     async def _command(
         self, context: str | None, *, release: str | None, namespace: str | None, timeout: int | None = None
-    ) -> _Command:
+    ) -> Any:
+        """pyhelm3's command builders for ``context``, run through ``execute``."""
         target = await anyio.to_thread.run_sync(self._target, context)
         seconds = timeout if timeout is not None else int(self.settings.api_timeout) + 10
-        return _Command(self, target, release=release, namespace=namespace, timeout=seconds)
+        return _command_class()(self, target, release=release, namespace=namespace, timeout=seconds)
 
     # --- the choke point -------------------------------------------------------------------------
 
@@ -477,7 +491,7 @@ class Helm:
             )
         return result
 
-    async def _refuse_existing(self, cmd: _Command, name: str, namespace: str) -> None:
+    async def _refuse_existing(self, cmd: Any, name: str, namespace: str) -> None:
         """A dry-run install does not check the name (helm's does not); a preview must fail like the real one."""
         try:
             await cmd.status(name, namespace=namespace)

@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from typing import TYPE_CHECKING
 
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from limits import RateLimitItem
+    from limits.strategies import MovingWindowRateLimiter
 
 
 def caller_key(scope: Scope) -> str:
@@ -28,9 +30,14 @@ def caller_key(scope: Scope) -> str:
 
 class RateLimit:
     def __init__(self, app: ASGIApp, *, rule: str) -> None:
+        # Imported here: a server with no rate limit never loads ``limits``.
+        from limits import parse
+        from limits.storage import MemoryStorage
+        from limits.strategies import MovingWindowRateLimiter
+
         self.app = app
-        self.item = parse(rule)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.item: RateLimitItem = parse(rule)
+        self.limiter: MovingWindowRateLimiter = MovingWindowRateLimiter(MemoryStorage())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("method") == "POST":

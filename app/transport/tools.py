@@ -1,6 +1,8 @@
 """Serve ``ToolSpec``s as MCP tools: definitions computed once, every call straight to ``ToolRunner``.
 
-tools/list answers with definitions computed at start-up from the specs (``schemas.tool_definition``).
+tools/list answers with definitions computed from the specs (``schemas.tool_definition``) once, on the
+first tools/list, not at start-up: a server is ready sooner, and one that is only ever called never
+builds the JSON schemas of its 40-odd tools.
 tools/call goes from the SDK's ``tools/call`` handler to ``ToolRunner.run``, which validates the
 arguments once, against the spec's own model, with our one-line error; the SDK's per-function
 argument model, its validation and its output validation are never involved (``MCPServer.list_tools``
@@ -46,7 +48,7 @@ class ToolServer(MCPServer):
     ) -> None:
         super().__init__(name, **options)
         self._specs = {spec.name: spec for spec in specs}
-        self._definitions = [tool_definition(spec, with_token=runner.takes_token(spec)) for spec in specs]
+        self._definitions: list[Tool] | None = None
         self._runner = runner
         self.levels = levels or SessionLevels()
         self.middleware.append(arguments_must_be_an_object(self._specs, runner))
@@ -54,6 +56,9 @@ class ToolServer(MCPServer):
         self._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, self.levels.handler())
 
     async def list_tools(self) -> list[Tool]:
+        if self._definitions is None:
+            runner = self._runner
+            self._definitions = [tool_definition(s, with_token=runner.takes_token(s)) for s in self._specs.values()]
         return self._definitions
 
     async def call_tool(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -146,3 +147,53 @@ def test_ages_read_like_kubectl() -> None:
     assert human_age("2026-01-01T00:00:00Z", now) == "24h"
     assert human_age("2025-12-25T00:00:00Z", now) == "8d"
     assert human_age(None, now) == "<unknown>"
+
+
+class _Reference(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """PyYAML's own safe dumper with our string style: what to_yaml's direct path must match."""
+
+
+_Reference.add_representer(
+    str,
+    lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None),
+)
+
+
+def reference_yaml(obj: object) -> str:
+    return yaml.dump(obj, Dumper=_Reference, sort_keys=False, default_flow_style=False, width=120)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=150),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=25,
+)
+
+
+@given(JSON_VALUES)
+def test_yaml_of_json_shaped_values_is_exactly_pyyamls(value: object) -> None:
+    assert to_yaml(value) == reference_yaml(value)
+
+
+def test_yaml_of_tricky_scalars_and_a_shared_container_is_exactly_pyyamls() -> None:
+    shared = {"a": 1}
+    value = {
+        "words": ["yes", "no", "on", "~", "null", "", "0x1F", "1e3", "012", "a: b", "- x", "multi\nline\n", "x" * 200],
+        "numbers": [0, -1, 1.5, 1e17, float("inf")],
+        "empty": [{}, []],
+        "twice": [shared, shared],
+    }
+    assert to_yaml(value) == reference_yaml(value)
+    assert "&id001" in to_yaml(value)
+
+
+def test_redacted_objects_are_copies() -> None:
+    obj = {"kind": "Pod", "metadata": {"name": "p", "labels": {"a": "b"}}, "spec": {"containers": [{"env": []}]}}
+    shown = redact_object(obj)
+    shown["metadata"]["labels"]["a"] = "changed"
+    shown["spec"]["containers"].append({})
+    assert obj == {
+        "kind": "Pod",
+        "metadata": {"name": "p", "labels": {"a": "b"}},
+        "spec": {"containers": [{"env": []}]},
+    }
