@@ -17,11 +17,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import urllib3
 import yaml
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config import ConfigException
 from kubernetes.config.incluster_config import InClusterConfigLoader
 from kubernetes.config.kube_config import ConfigNode, _get_kube_config_loader, load_kube_config
+from urllib3.util.retry import Retry
 
 from app import redaction
 from app.config import Settings
@@ -55,6 +57,40 @@ def _source(settings: Settings) -> tuple[str, str | None]:
     if settings.in_cluster == "auto" and in_pod:
         return IN_CLUSTER, None
     return "none", f"no kubeconfig at {default} and not running in a cluster (set KUBECONFIG)"
+
+
+class _RetryStaleConnection(Retry):
+    """urllib3's retry, except that a timeout is an answer (the server is slow or gone): never retried."""
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> _RetryStaleConnection:
+        if isinstance(error, urllib3.exceptions.TimeoutError):
+            raise error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+#: How API calls meet a pooled keep-alive connection that the API server closed meanwhile (it fails on its
+#: next use with "Connection aborted"): a read (GET, HEAD) is sent once more on a fresh connection, as is
+#: any request that failed before it was sent; a change that may have reached the server is never sent
+#: twice. No retry on a timeout, an HTTP status or a redirect: those are answers, reported as they are.
+RETRY_STALE_CONNECTION = _RetryStaleConnection(
+    total=1,
+    connect=1,
+    read=1,
+    redirect=0,
+    status=0,
+    other=0,
+    allowed_methods=frozenset({"GET", "HEAD"}),
+    raise_on_redirect=False,
+    raise_on_status=False,
+)
 
 
 class Contexts:
@@ -285,7 +321,8 @@ class Contexts:
                 return existing
             configuration = Configuration()
             configuration.connection_pool_maxsize = self._settings.max_subscriptions if watches else 64
-            configuration.retries = False
+            # A watch reconnects on its own terms (re-list, back-off, a log line): no silent retry there.
+            configuration.retries = False if watches else RETRY_STALE_CONNECTION
             try:
                 if self._settings.cluster_auth_mode == "passthrough":
                     self._load_cluster_only(ctx, configuration)
