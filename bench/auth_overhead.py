@@ -14,10 +14,7 @@ request (signature, issuer, audience, expiry; keys cached as the server always d
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,58 +22,13 @@ from pathlib import Path
 
 import httpx2
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from loopback import ROOT, session, start
+
 sys.path.insert(0, str(ROOT))
 
-from tests.integration.oidc import read_provider, run_rig, token_for  # noqa: E402
-
-ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
-}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start(args: list[str], workdir: Path, name: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("K8S_MCP_", "KUBECONFIG", "MCP_PORT"))}
-    log = (workdir / f"{name}.log").open("wb")
-    command = [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port), "--json-response"]
-    command += ["--kubeconfig", str(workdir / "none"), "--rate-limit", "", *args]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return process, f"{base}/mcp"
-        except httpx2.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"{name} server did not start; see {workdir / name}.log")
-
-
-def session(http: httpx2.Client, url: str, headers: dict[str, str]) -> dict[str, str]:
-    opened = http.post(url, json=INIT, headers={**ACCEPT, **headers})
-    opened.raise_for_status()
-    common = {**ACCEPT, **headers, "mcp-session-id": opened.headers["mcp-session-id"]}
-    common["mcp-protocol-version"] = "2025-11-25"
-    http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=common)
-    return common
+from tests.integration.oidc import read_provider, run_rig, token_for
 
 
 def timed(http: httpx2.Client, url: str, headers: dict[str, str], calls: int) -> list[float]:
@@ -104,11 +56,15 @@ def main() -> None:
         (workdir / "tokens.csv").write_text("static-bench-token-0123456789,alice,1,team-a\n")
         processes = []
         try:
-            none_proc, none_url = start([], workdir, "none")
-            static_proc, static_url = start(["--auth-tokens-file", str(workdir / "tokens.csv")], workdir, "static")
-            jwt_proc, jwt_url = start(
-                ["--oidc-issuer", provider.issuer, "--oidc-ca-file", str(provider.ca_file)], workdir, "jwt"
+            json = ["--json-response"]
+            none_proc, none_base = start(json, workdir, "none")
+            static_proc, static_base = start(
+                [*json, "--auth-tokens-file", str(workdir / "tokens.csv")], workdir, "static"
             )
+            jwt_proc, jwt_base = start(
+                [*json, "--oidc-issuer", provider.issuer, "--oidc-ca-file", str(provider.ca_file)], workdir, "jwt"
+            )
+            none_url, static_url, jwt_url = (f"{base}/mcp" for base in (none_base, static_base, jwt_base))
             processes = [none_proc, static_proc, jwt_proc]
             token = token_for(provider, "alice", jwt_url)["access_token"]
             kinds = {
