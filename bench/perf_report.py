@@ -70,7 +70,7 @@ def med(values: list[float]) -> float | None:
 
 
 def goals(data: dict[str, Any], key: str = "k8s-mcp", suffix: str = "") -> list[tuple[str, str, str]]:
-    """(goal, verdict, evidence) for each goal of the issue, for our server run as ``key``."""
+    """(goal, verdict, evidence) for each performance goal (README "Performance"), for our server run as ``key``."""
     cells = data["cells"]
     ours = cells.get(key, {})
     go = cells.get("go", {})
