@@ -6,6 +6,10 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 UV ?= uv
 PYTEST_ARGS ?=
 export KUBECONFIG_TEST := $(CURDIR)/.cluster/kubeconfig
+# The tests start the server about a hundred times; with PYTHONDONTWRITEBYTECODE set (some CI images set
+# it) and a fresh venv, every start would compile the SDK and our modules from source again (about 1.5 s
+# each). Bytecode goes to __pycache__ folders, which git and the image's build context ignore.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test lint unit integration conformance chart image image-test docker-down cluster-up cluster-down jaeger jaeger-down sync interop-deps oidc-deps conformance-deps clean uv
 
