@@ -160,6 +160,11 @@ async def profile_tool(server: Any, tool: str, arguments: dict[str, Any], namesp
     )
     result = await runner.run(spec, arguments)
     stages["result encoding (SDK: dump, check, JSON)"] = time_sync(lambda: sdk_encode(result), calls)
+    wire = sdk_encode(result)
+    check = client_check(spec)
+    stages["client: parse the answer, check it against the output schema (SDK client)"] = time_sync(
+        lambda: check(wire), calls
+    )
     out: dict[str, Any] = {k: median_us(v) for k, v in stages.items()}
     out["_sizes"] = {
         "api_bytes": len(response.body),
@@ -179,21 +184,35 @@ def sdk_encode(result: Any) -> str:
     return JSONRPCResponse(jsonrpc="2.0", id=1, result=dumped).model_dump_json(by_alias=True, exclude_unset=True)
 
 
+def client_check(spec: Any) -> Callable[[str], Any]:
+    """What the SDK client does with a tools/call answer: parse the JSON-RPC response and the result, then
+    check the structured content against the tool's output schema (with a compiled validator, as it does)."""
+    from jsonschema.validators import validator_for
+    from mcp.types import CallToolResult, JSONRPCResponse
+
+    from app.transport.schemas import tool_definition
+
+    schema = tool_definition(spec, with_token=False).output_schema
+    validator = validator_for(schema)(schema)
+
+    def check(wire: str) -> Any:
+        result = CallToolResult.model_validate(JSONRPCResponse.model_validate_json(wire).result)
+        return list(validator.iter_errors(result.structured_content))
+
+    return check
+
+
 # ---------------------------------------------------------------- over HTTP
 
 
-async def http_p50(url: str, tool: str, args: dict[str, Any], calls: int) -> float:
-    async with connect(url, "legacy") as client:
-        for _ in range(5):
-            await client.call_tool(tool, args)
-        out = []
-        for _ in range(calls):
-            started = time.perf_counter()
-            result = await client.call_tool(tool, args)
-            out.append(time.perf_counter() - started)
-            if result.is_error:
-                raise RuntimeError(f"{tool}: {text_of(result)[:300]}")
-    return statistics.median(out) * 1000
+async def timed(call: Callable[[], Awaitable[Any]], calls: int, samples: list[float]) -> None:
+    """``calls`` timed calls, appended to ``samples`` (seconds); a tool error stops the run."""
+    for _ in range(calls):
+        started = time.perf_counter()
+        result = await call()
+        samples.append(time.perf_counter() - started)
+        if getattr(result, "is_error", False):
+            raise RuntimeError(text_of(result)[:300])
 
 
 def trivial_spec(extra: tuple[str, ...]) -> peers.ServerSpec:
@@ -203,8 +222,27 @@ def trivial_spec(extra: tuple[str, ...]) -> peers.ServerSpec:
     return peers.ServerSpec("trivial", "bare SDK, one trivial tool", "", argv, cwd=ROOT)
 
 
-async def over_http(kubeconfig: Path, fx: Any, calls: int, log_dir: Path) -> dict[str, Any]:
-    """Client-side p50 of ours and of the trivial tool in both response modes; ready time and idle RSS of each."""
+def noop_spec(extra: tuple[str, ...]) -> peers.ServerSpec:
+    """Ours, started as bench/perf.py starts it, with the bench-only ``bench_noop`` tool (bench/noop_server.py)."""
+    ours = peers.ours(extra)
+
+    def argv(port: int, kubeconfig: Path) -> list[str]:
+        command = ours.argv(port, kubeconfig)
+        at = command.index("-m")
+        return [*command[:at], str(ROOT / "bench" / "noop_server.py"), *command[at + 2 :]]
+
+    return peers.ServerSpec("noop", "k8s-mcp, a tool that does nothing", "", argv, ours.env, cwd=ROOT)
+
+
+async def over_http(kubeconfig: Path, fx: Any, calls: int, log_dir: Path, pace: float) -> dict[str, Any]:
+    """Client-side p50 of ours, of bench_noop, of the trivial tool (in both response modes), of the Go
+    server and of the direct API call; ready time and idle RSS of our server and the trivial one.
+
+    The servers of one mode run side by side, each with its client session open, and the calls are
+    interleaved: ``calls`` rounds, each calling every case once, ``pace`` seconds of idle after every
+    call (an agent's pace, as in bench/perf.py; it also keeps the Go server under its client-side rate
+    limit), so a slow spell of the shared machine falls on every case alike.
+    """
     cases = {
         "pods_get": {"name": fx.pod, "namespace": fx.namespace},
         "resources_get": {
@@ -214,50 +252,77 @@ async def over_http(kubeconfig: Path, fx: Any, calls: int, log_dir: Path) -> dic
             "namespace": fx.namespace,
         },
     }
+    paths = {
+        "pods_get": f"/api/v1/namespaces/{fx.namespace}/pods/{fx.pod}",
+        "resources_get": f"/apis/apps/v1/namespaces/{fx.namespace}/deployments/{fx.deployment}",
+    }
+    if not peers.go_binary().exists():
+        peers.install_npm_peers()
     out: dict[str, Any] = {}
-    for key, extra in (("sse", ()), ("json", ("--json-response",))):
-        row: dict[str, Any] = {}
-        for who, spec, probe in (
-            ("ours", peers.ours(extra), ("pods_get", cases["pods_get"])),
-            ("trivial", trivial_spec(extra), ("ok", {})),
-        ):
-            run, ready = await start_and_wait(spec, kubeconfig, log_dir, probe)
-            try:
-                await anyio.sleep(2)
-                row[f"{who}_ready_s"] = ready
-                row[f"{who}_rss_mb"] = run.rss_mb()
-                if who == "ours":
-                    for tool, args in cases.items():
-                        row[tool] = await http_p50(run.url, tool, args, calls)
-                else:
-                    row["trivial"] = await http_p50(run.url, "ok", {}, calls)
-            finally:
-                run.stop()
-        out[key] = row
+    samples: dict[str, list[float]] = {}
     api = DirectApi(kubeconfig)
+    go, _ = await start_and_wait(peers.go_server(), kubeconfig, log_dir, ("pods_get", cases["pods_get"]))
     try:
-        floors = {}
-        for tool, path in (
-            ("pods_get", f"/api/v1/namespaces/{fx.namespace}/pods/{fx.pod}"),
-            ("resources_get", f"/apis/apps/v1/namespaces/{fx.namespace}/deployments/{fx.deployment}"),
-        ):
-            for _ in range(5):
-                await api.request("GET", path)
-            samples = []
-            for _ in range(calls):
-                started = time.perf_counter()
-                await api.request("GET", path)
-                samples.append(time.perf_counter() - started)
-            floors[tool] = statistics.median(samples) * 1000
-        out["floor"] = floors
+        for key, extra in (("sse", ()), ("json", ("--json-response",))):
+            row: dict[str, Any] = {}
+            servers = (
+                ("ours", peers.ours(extra), ("pods_get", cases["pods_get"])),
+                ("noop", noop_spec(extra), ("bench_noop", {})),
+                ("trivial", trivial_spec(extra), ("ok", {})),
+            )
+            runs = []
+            try:
+                for who, spec, probe in servers:
+                    run, ready = await start_and_wait(spec, kubeconfig, log_dir, probe)
+                    runs.append(run)
+                    row[f"{who}_ready_s"] = ready
+                await anyio.sleep(2)
+                for (who, _, _), run in zip(servers, runs, strict=True):
+                    row[f"{who}_rss_mb"] = run.rss_mb()
+                async with (
+                    connect(runs[0].url, "legacy") as ours,
+                    connect(runs[1].url, "legacy") as noop,
+                    connect(runs[2].url, "legacy") as trivial,
+                    connect(go.url, "legacy") as go_client,
+                ):
+                    plan: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+                        ("noop", lambda: noop.call_tool("bench_noop", {})),
+                        ("trivial", lambda: trivial.call_tool("ok", {})),
+                    ]
+                    for tool, args in cases.items():
+                        plan += [
+                            (tool, lambda tool=tool, args=args: ours.call_tool(tool, args)),
+                            (f"go:{tool}", lambda tool=tool, args=args: go_client.call_tool(tool, args)),
+                            (f"floor:{tool}", lambda tool=tool: api.request("GET", paths[tool])),
+                        ]
+                    mode: dict[str, list[float]] = {name: [] for name, _ in plan}
+                    for _, call in plan:  # warm-up
+                        await timed(call, 3, [])
+                        await anyio.sleep(pace)
+                    for _ in range(calls):
+                        for name, call in plan:
+                            await timed(call, 1, mode[name])
+                            await anyio.sleep(pace)
+                for name, values in mode.items():
+                    if ":" in name:  # the Go server and the direct call: the same in both modes
+                        samples.setdefault(name, []).extend(values)
+                    else:
+                        row[name] = statistics.median(values) * 1000
+            finally:
+                for run in runs:
+                    run.stop()
+            out[key] = row
     finally:
+        go.stop()
         await api.close()
+    for who in ("floor", "go"):
+        out[who] = {tool: statistics.median(samples[f"{who}:{tool}"]) * 1000 for tool in cases}
     return out
 
 
 # ---------------------------------------------------------------- report
 
-PIPELINE = "pipeline (ToolRunner.run: handler, scrub, metrics, audit)"
+HANDLER = "handler (all of the above but validation)"
 PROFILE_BEGIN = "<!-- profile:begin -->"
 PROFILE_END = "<!-- profile:end -->"
 
@@ -293,29 +358,40 @@ def report(
     if http:
         lines += [
             "",
-            f"Over HTTP, the bench's client (`mcp` Python SDK), one session, {http_calls} calls back to back, "
-            "client-side p50 (ms). The trivial tool is a bare SDK server (bench/trivial_server.py: one tool "
-            "answering \"ok\", the same uvicorn): the SDK's and the client's own cost per call, the floor under "
-            "any tool. Transport = HTTP p50 minus the in-process pipeline.",
+            f"Over HTTP, client-side p50 (ms) of {http_calls} calls per case with the bench's client (`mcp` Python "
+            "SDK, one session per server, 2025-11-25 protocol), all cases interleaved call by call with 50 ms of "
+            "idle after each, so the shared machine's slow spells fall on all of them alike; the Go server and the "
+            "direct API call ran in both passes and are pooled. The trivial tool is a bare SDK server "
+            "(bench/trivial_server.py: one tool answering \"ok\", the same uvicorn): the SDK's and the client's "
+            "own cost per call, the floor under any tool. `bench_noop` is our whole server with one bench-only "
+            "tool whose handler does nothing (bench/noop_server.py): every layer a real call crosses (middleware, "
+            "authentication, rate limit, request scope, validation, policy, metrics, audit line, scrub, structured "
+            "content, encoding) except the handler's own work.",
             "",
             "| | " + " | ".join(tools) + " |",
             "|---|" + "---|" * len(tools),
-            "| direct API call (floor, async httpx) | " + " | ".join(f"{http['floor'][t]:.2f}" for t in tools) + " |",
+            "| direct API call (async httpx) | " + " | ".join(f"{http['floor'][t]:.2f}" for t in tools) + " |",
+            "| Go server | " + " | ".join(f"{http['go'][t]:.2f}" for t in tools) + " |",
         ]
         for key, label in (("sse", "SSE (default)"), ("json", "--json-response")):
             row = http[key]
-            pipeline = {t: inproc[t][PIPELINE] / 1000 for t in tools}
-            lines.append(f"| ours, {label} | " + " | ".join(f"{row[t]:.2f}" for t in tools) + " |")
-            lines.append(
-                f"| of which transport and client, {label} | "
-                + " | ".join(f"{row[t] - pipeline[t]:.2f}" for t in tools)
-                + " |"
-            )
-            lines.append(
-                f"| trivial tool on a bare SDK server, {label} | "
-                + " | ".join(f"{row['trivial']:.2f}" for _ in tools)
-                + " |"
-            )
+            parts = {
+                f"**ours, {label}**": {t: row[t] for t in tools},
+                "= trivial tool on a bare SDK server (SDK and client)": {t: row["trivial"] for t in tools},
+                "+ our layers around any handler (bench_noop - trivial)": {
+                    t: row["noop"] - row["trivial"] for t in tools
+                },
+                "+ the handler (ours - bench_noop)": {t: row[t] - row["noop"] for t in tools},
+                "of which the API call (direct)": {t: http["floor"][t] for t in tools},
+                "of which the rest (our stages, thread hop, larger result)": {
+                    t: row[t] - row["noop"] - http["floor"][t] for t in tools
+                },
+                "bare SDK + direct API call (the floor under a get)": {
+                    t: row["trivial"] + http["floor"][t] for t in tools
+                },
+            }
+            for name, values in parts.items():
+                lines.append(f"| {name} | " + " | ".join(f"{values[t]:.2f}" for t in tools) + " |")
         lines += [
             "",
             "Start-up and idle memory of one start each, the same way bench/perf.py measures them (ready: start to "
@@ -383,7 +459,7 @@ async def amain(opts: argparse.Namespace) -> str:
         inproc = await in_process(kubeconfig, fx.namespace, fx.pod, fx.deployment, opts.calls)
         logging.getLogger().handlers[:] = []
         log_dir = ROOT / "bench" / "results" / "logs"
-        http = None if opts.no_http else await over_http(kubeconfig, fx, opts.http_calls, log_dir)
+        http = None if opts.no_http else await over_http(kubeconfig, fx, opts.http_calls, log_dir, opts.pace)
     finally:
         delete_namespace(kubectl, fx.namespace)
     text = report(inproc, http, opts.calls, opts.http_calls, (load0, os.getloadavg()[0]))
@@ -397,7 +473,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--kubeconfig", type=Path, default=default_kubeconfig())
     p.add_argument("--calls", type=int, default=200, help="timed calls per in-process stage (default 200)")
-    p.add_argument("--http-calls", type=int, default=100, help="timed calls per HTTP measurement (default 100)")
+    p.add_argument("--http-calls", type=int, default=100, help="timed calls per case over HTTP (default 100)")
+    p.add_argument("--pace", type=float, default=0.05, help="idle seconds after each call over HTTP (default 0.05)")
     p.add_argument("--no-http", action="store_true", help="only the in-process stages")
     p.add_argument("--write-doc", action="store_true", help="also put the tables into docs/perf.md")
     opts = p.parse_args()
