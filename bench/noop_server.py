@@ -3,9 +3,9 @@
     python bench/noop_server.py [our server's flags]     # e.g. --host 127.0.0.1 --port 8123 --kubeconfig K
 
 Started by bench/profile_call.py. A ``bench_noop`` call crosses everything a real call crosses in our
-server (HTTP middleware, authentication, rate limiting, the request scope, argument validation, the
-policy check, metrics, the audit line, the text scrub, structured content, the SDK's encoding) except
-the handler's own work (the API call, decoding, redaction, rendering). So, over HTTP:
+server (HTTP middleware, authentication and rate limiting when configured, the request scope, argument
+validation, the policy check, metrics, the audit line, the text scrub, structured content, the SDK's
+encoding) except the handler's own work (the API call, decoding, redaction, rendering). So, over HTTP:
 
     ours(pods_get) - ours(bench_noop)      = the handler, itemised in process by profile_call.py
     ours(bench_noop) - bare SDK(trivial)   = our per-call layers around any handler

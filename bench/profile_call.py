@@ -370,9 +370,9 @@ def report(
             "direct API call ran in both passes and are pooled. The trivial tool is a bare SDK server "
             "(bench/trivial_server.py: one tool answering \"ok\", the same uvicorn): the SDK's and the client's "
             "own cost per call, the floor under any tool. `bench_noop` is our whole server with one bench-only "
-            "tool whose handler does nothing (bench/noop_server.py): every layer a real call crosses (middleware, "
-            "authentication, rate limit, request scope, validation, policy, metrics, audit line, scrub, structured "
-            "content, encoding) except the handler's own work.",
+            "tool whose handler does nothing (bench/noop_server.py): every layer a real call crosses with the bench's "
+            "flags (middleware, request scope, validation, policy, metrics, audit line, scrub, structured content, "
+            "encoding; no authentication and no rate limit, as in bench/perf.py) except the handler's own work.",
             "",
             "| | " + " | ".join(tools) + " |",
             "|---|" + "---|" * len(tools),
@@ -416,7 +416,9 @@ def report(
         lines += [
             "",
             "Start-up, layer by layer (bench/startup_profile.py: each layer imported in fresh interpreters on top "
-            "of the ones above it, medians; a module two layers share is charged to the first):",
+            "of the ones above it, medians; a module two layers share is charged to the first). These are plain "
+            "imports with the garbage collector on; the server pauses it for its start-up (app/__main__.py), "
+            "so its own start is shorter than the total:",
             "",
             *startup_profile.table(ladder),
         ]
