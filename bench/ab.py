@@ -83,15 +83,7 @@ async def amain(opts: argparse.Namespace) -> None:
     kubectl = Kubectl(opts.kubeconfig)
     load0 = os.getloadavg()[0]
     fx = create_fixture(kubectl, 2)
-    cases = {
-        "pods_get": {"name": fx.pod, "namespace": fx.namespace},
-        "resources_get": {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "name": fx.deployment,
-            "namespace": fx.namespace,
-        },
-    }
+    cases = fx.small_gets()
     log_dir = ROOT / "bench" / "results" / "logs"
     peers.compile_bytecode(sys.executable, ROOT / "app", *peers.site_packages(Path(sys.prefix)))
     samples: dict[tuple[str, str, str], list[float]] = {}

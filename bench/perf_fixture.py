@@ -128,6 +128,18 @@ class Fixture:
     events: int
     seconds: float
 
+    def small_gets(self) -> dict[str, dict[str, str]]:
+        """The two single-object reads the profiles time: tool name -> arguments."""
+        return {
+            "pods_get": {"name": self.pod, "namespace": self.namespace},
+            "resources_get": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": self.deployment,
+                "namespace": self.namespace,
+            },
+        }
+
 
 def create_fixture(kubectl: Kubectl, pods: int = 200) -> Fixture:
     """``pods`` pods in a fresh namespace: pods-1 bare ones plus one from a Deployment; all Running."""

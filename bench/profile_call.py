@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import peers
 import startup_profile
 from perf import connect, default_kubeconfig, start_and_wait, text_of
-from perf_fixture import DirectApi, Kubectl, create_fixture, delete_namespace
+from perf_fixture import DirectApi, Fixture, Kubectl, create_fixture, delete_namespace
 
 ROOT = peers.ROOT
 BENCH_FLAGS = ["--rate-limit", "", "--enable-destructive-operations", "--approval", "none"]
@@ -75,7 +75,7 @@ async def time_async(fn: Callable[[], Awaitable[Any]], calls: int) -> list[float
 # ---------------------------------------------------------------- in process
 
 
-async def in_process(kubeconfig: Path, namespace: str, pod: str, deployment: str, calls: int) -> dict[str, Any]:
+async def in_process(kubeconfig: Path, fx: Fixture, calls: int) -> dict[str, Any]:
     """Each stage of pods_get and resources_get timed on its own with the real parts and the real cluster."""
     from app import redaction
     from app.config import load_settings
@@ -88,13 +88,9 @@ async def in_process(kubeconfig: Path, namespace: str, pod: str, deployment: str
     configure_logging(settings.log_level, stream=log_file, scrub=redaction.scrub_json)
     parts = assemble(settings)
     server: Any = parts.mcp
-    cases = {
-        "pods_get": {"name": pod, "namespace": namespace},
-        "resources_get": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment, "namespace": namespace},
-    }
     results: dict[str, Any] = {}
-    for tool, arguments in cases.items():
-        results[tool] = await profile_tool(server, tool, arguments, namespace, calls)
+    for tool, arguments in fx.small_gets().items():
+        results[tool] = await profile_tool(server, tool, arguments, fx.namespace, calls)
     log_file.close()
     return results
 
@@ -235,7 +231,7 @@ def noop_spec(extra: tuple[str, ...]) -> peers.ServerSpec:
     return peers.ServerSpec("noop", "k8s-mcp, a tool that does nothing", "", argv, ours.env, cwd=ROOT)
 
 
-async def over_http(kubeconfig: Path, fx: Any, calls: int, log_dir: Path, pace: float) -> dict[str, Any]:
+async def over_http(kubeconfig: Path, fx: Fixture, calls: int, log_dir: Path, pace: float) -> dict[str, Any]:
     """Client-side p50 of ours, of bench_noop, of the trivial tool (in both response modes), of the Go
     server and of the direct API call; ready time and idle RSS of our server and the trivial one.
 
@@ -244,15 +240,7 @@ async def over_http(kubeconfig: Path, fx: Any, calls: int, log_dir: Path, pace: 
     call (an agent's pace, as in bench/perf.py; it also keeps the Go server under its client-side rate
     limit), so a slow spell of the shared machine falls on every case alike.
     """
-    cases = {
-        "pods_get": {"name": fx.pod, "namespace": fx.namespace},
-        "resources_get": {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "name": fx.deployment,
-            "namespace": fx.namespace,
-        },
-    }
+    cases = fx.small_gets()
     paths = {
         "pods_get": f"/api/v1/namespaces/{fx.namespace}/pods/{fx.pod}",
         "resources_get": f"/apis/apps/v1/namespaces/{fx.namespace}/deployments/{fx.deployment}",
@@ -496,7 +484,7 @@ async def amain(opts: argparse.Namespace) -> str:
     load0 = os.getloadavg()[0]
     fx = create_fixture(kubectl, 2)
     try:
-        inproc = await in_process(kubeconfig, fx.namespace, fx.pod, fx.deployment, opts.calls)
+        inproc = await in_process(kubeconfig, fx, opts.calls)
         logging.getLogger().handlers[:] = []
         log_dir = ROOT / "bench" / "results" / "logs"
         http = None if opts.no_http else await over_http(kubeconfig, fx, opts.http_calls, log_dir, opts.pace)
